@@ -1,0 +1,46 @@
+// Every secret rollgate reads is registered here at once; everything it writes (logs,
+// summaries, outputs, reports, error messages) passes through `mask` on the way out.
+
+export class Secrets {
+  private readonly values = new Set<string>();
+  private pattern: RegExp | undefined;
+
+  private readonly onAdd?: (value: string) => void;
+  constructor(onAdd?: (value: string) => void) {
+    this.onAdd = onAdd;
+  }
+
+  add(value: string | undefined): void {
+    if (!value) return;
+    // Multi-line secrets (kubeconfigs, keys) are masked line by line too, as the runner does.
+    const parts = [value, ...value.split(/\r?\n/).map((l) => l.trim())].filter((p) => p.length >= 4);
+    for (const p of parts) {
+      if (this.values.has(p)) continue;
+      this.values.add(p);
+      this.onAdd?.(p);
+    }
+    this.pattern = undefined;
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  mask(text: string): string {
+    if (this.values.size === 0 || !text) return text;
+    this.pattern ??= new RegExp(
+      [...this.values]
+        .sort((a, b) => b.length - a.length)
+        .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('|'),
+      'g',
+    );
+    return text.replace(this.pattern, '***');
+  }
+
+  /** Masks every string inside a plain value. */
+  maskValue<T>(value: T): T {
+    if (this.values.size === 0) return value;
+    return JSON.parse(this.mask(JSON.stringify(value))) as T;
+  }
+}

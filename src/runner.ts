@@ -1,0 +1,93 @@
+// What the action and the CLI share: load a pipeline, run it, write its report.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadInlineStage, loadPipeline, type Pipeline } from './config/pipeline.ts';
+import { ConfigError } from './config/errors.ts';
+import { runPipeline } from './pipeline/engine.ts';
+import { stageTypes, type Registry } from './stages/registry.ts';
+import { StageLogMux, type LogSink } from './log/logger.ts';
+import type { Secrets } from './log/secrets.ts';
+import type { Artifact } from './pipeline/artifacts.ts';
+import type { RunReport } from './pipeline/types.ts';
+import type { HttpClient } from './http/client.ts';
+
+export interface RunSettings {
+  /** A pipeline file, relative to the workspace; or an inline stage. */
+  pipelineFile?: string;
+  inlineStage?: { text: string; source: string };
+  only?: string[];
+  inputs: Record<string, unknown>;
+  artifacts: Artifact[];
+  dryRun: boolean;
+  workspace: string;
+  reportDir: string;
+  tempDir: string;
+}
+
+export interface RunDeps {
+  sink: LogSink;
+  secrets: Secrets;
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  http: HttpClient;
+  registry?: Registry;
+}
+
+/** Resolves a workspace-relative path, refusing one that leaves the workspace. */
+export function workspacePath(workspace: string, file: string, what: string): string {
+  const root = path.resolve(workspace);
+  const full = path.resolve(root, file);
+  if (full !== root && !full.startsWith(root + path.sep))
+    throw new ConfigError([{ source: what, path: [], message: `is ${JSON.stringify(file)}, which is outside the workspace ${root}; expected a path inside it` }]);
+  return full;
+}
+
+export async function loadFromSettings(settings: RunSettings, registry: Registry = stageTypes): Promise<Pipeline> {
+  if (settings.inlineStage) return loadInlineStage(settings.inlineStage.text, settings.inlineStage.source, registry);
+  const file = workspacePath(settings.workspace, settings.pipelineFile!, 'the pipeline path');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      {
+        source: settings.pipelineFile!,
+        path: [],
+        message: code === 'ENOENT' ? `does not exist (looked in ${file}); check the path, relative to ${settings.workspace}` : `cannot be read: ${(e as Error).message}`,
+      },
+    ]);
+  }
+  return loadPipeline(text, path.relative(settings.workspace, file) || file, registry);
+}
+
+export async function execute(settings: RunSettings, deps: RunDeps): Promise<{ report: RunReport; reportPath: string; pipeline: Pipeline }> {
+  const registry = deps.registry ?? stageTypes;
+  const pipeline = await loadFromSettings(settings, registry);
+  const mux = new StageLogMux(deps.sink, deps.secrets);
+  const report = await runPipeline({
+    pipeline,
+    registry,
+    inputs: settings.inputs,
+    artifacts: settings.artifacts,
+    only: settings.only,
+    dryRun: settings.dryRun,
+    workspace: settings.workspace,
+    tempDir: settings.tempDir,
+    env: deps.env,
+    http: deps.http,
+    mux,
+    secrets: deps.secrets,
+    signal: deps.signal,
+    stopGraceMs: 5000,
+  });
+  await mkdir(settings.reportDir, { recursive: true });
+  const suffix = settings.only?.length ? `-${settings.only.join('+')}` : '';
+  const reportPath = path.join(settings.reportDir, `${safeName(pipeline.name)}${suffix}.report.json`);
+  await writeFile(reportPath, deps.secrets.mask(JSON.stringify(report, null, 2)) + '\n');
+  return { report, reportPath, pipeline };
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'pipeline';
+}
