@@ -183,7 +183,7 @@ function checkGraph(p: Pipeline, found: FoundReference[], doc: LoadedYaml): void
   if (issues.length) throw problems(doc, issues);
 
   const cycle = findCycle(p.stages);
-  if (cycle) throw problems(doc, [{ path: [...p.stages.find((x) => x.id === cycle[0])!.path, 'dependsOn'], message: `forms a cycle: ${cycle.join(' → ')}; expected a graph without cycles` }]);
+  if (cycle) throw problems(doc, [{ path: [...p.stages.find((x) => x.id === cycle[0])!.path, 'dependsOn'], message: `forms a cycle: ${cycle.join(' → ')} (each stage depends on the next); expected a graph without cycles` }]);
 
   const ancestors = ancestorSets(p.stages);
   const stageAt = (path: Path) => p.stages.find((st) => st.path.every((x, i) => path[i] === x));
@@ -236,7 +236,7 @@ function findCycle(stages: StageSpec[]): string[] | undefined {
   };
   for (const st of stages) {
     const c = visit(st.id);
-    if (c) return c.reverse();
+    if (c) return c;
   }
   return undefined;
 }
