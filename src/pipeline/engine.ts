@@ -344,7 +344,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
   const list = o.pipeline.stages.filter((st) => records.has(st.id)).map((st) => records.get(st.id)!.record);
   const cancelled = o.signal.aborted;
   const result = cancelled ? PipelineResult.Cancelled : pipelineFailed ? PipelineResult.Failed : PipelineResult.Succeeded;
-  if (result !== PipelineResult.Succeeded) log.warn(`Pipeline ${o.pipeline.name} ${result}${stopAll ? `: ${stopAll}` : ''}`);
+  if (result !== PipelineResult.Succeeded) log.info(`Pipeline ${o.pipeline.name} ${result}${stopAll ? `: ${stopAll}` : ''}`);
   return o.secrets.maskValue({
     pipeline: o.pipeline.name,
     source: o.pipeline.source,
