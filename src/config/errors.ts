@@ -23,7 +23,7 @@ export function formatPath(path: Path): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else if (/^[A-Za-z_][\w-]*$/.test(p)) out += out ? `.${p}` : p;
+    else if (/^[A-Za-z_-][\w-]*$/.test(p)) out += out ? `.${p}` : p;
     else out += `[${JSON.stringify(p)}]`;
   }
   return out || '(top level)';
