@@ -9,9 +9,15 @@ export const STAGE_ID_TEXT = 'a stage id (letters, digits, - and _, starting wit
 /** A duration in milliseconds, written as 90s, 5m, 1h30m or ISO-8601. */
 export const duration = () =>
   s.map(
-    s.string({ pattern: /^(?:(\d+(\.\d+)?)(ms|s|m|h|d))+$|^P[0-9DTHMS.]+$|^0$/, patternText: DURATION_FORM }),
+    s.union<string | number>(
+      [
+        s.string({ pattern: /^(?:(\d+(\.\d+)?)(ms|s|m|h|d))+$|^P[0-9DTHMS.]+$|^0$/, patternText: DURATION_FORM }),
+        s.number({ min: 0, max: 0 }),
+      ],
+      DURATION_FORM,
+    ),
     (v) => {
-      const ms = parseDuration(v);
+      const ms = parseDuration(String(v));
       return ms === undefined ? { error: `has the string ${JSON.stringify(v)}` } : ms;
     },
     DURATION_FORM,
