@@ -1,18 +1,28 @@
-// `npm test` runs everything; `npm run test:unit` skips what needs built tools or the
-// local environment. Nothing is skipped silently: a missing tool fails the run.
+// `npm test` runs everything: it builds or reuses the cached tools, rebuilds dist/,
+// brings the local environment up (reusing a running one) and runs every test file.
+// `npm run test:unit` runs only the tests that need neither. Nothing is skipped
+// silently: if the environment cannot start, the run fails with the reason.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { existsSync, globSync, readFileSync } from 'node:fs';
 
 const mode = process.argv[2] ?? 'all';
-const needsTools = (f) => f.startsWith('test/workflows') || f.startsWith('test/env/') || f.startsWith('test/e2e/');
+const needsEnv = (f) => f.startsWith('test/workflows') || f.startsWith('test/env/') || f.startsWith('test/e2e/') || f.includes('.env.test.');
 
+let startedEnv = false;
 if (mode === 'all') {
-  // Builds (or reuses from the cache) the tools the tests run: see scripts/testenv/build.sh.
-  execFileSync('bash', ['scripts/testenv/build.sh', 'actionlint'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  const wasUp = existsSync('.testenv/state.json') && Object.keys(JSON.parse(readFileSync('.testenv/state.json', 'utf8')).processes ?? {}).length > 0;
+  const up = spawnSync(process.execPath, ['scripts/testenv/env.mjs', 'up'], { stdio: 'inherit' });
+  if (up.status !== 0) {
+    console.error('The local test environment could not start (see above); no test was run.');
+    process.exit(1);
+  }
+  startedEnv = !wasUp;
 }
 const files = globSync('test/**/*.test.ts')
   .sort()
-  .filter((f) => mode === 'all' || !needsTools(f));
+  .filter((f) => mode === 'all' || !needsEnv(f));
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// In CI, leave the machine as it was found.
+if (startedEnv && process.env.CI) spawnSync(process.execPath, ['scripts/testenv/env.mjs', 'down'], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -114,9 +114,18 @@ want kube && step kube "$cache/bin/kube-$KUBE_VERSION" kube-apiserver kube-contr
 want etcd && step etcd "$cache/bin/etcd-$ETCD_VERSION" etcd -- build_etcd
 want kwok && step kwok "$cache/bin/kwok-$KWOK_VERSION" kwok kwokctl -- \
   bash -c "GOBIN='$cache/bin/kwok-$KWOK_VERSION' go install -trimpath -ldflags '-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION' sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
-want helm && step helm "$cache/bin/helm-$HELM_VERSION" helm -- \
+build_helm() {
+  # Helm's default .Capabilities.KubeVersion comes from link-time flags (its Makefile
+  # sets them from the client-go it is built with); without them it is v1.20.0.
+  local gomod minor
+  gomod=$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
+  minor=$(sed -n 's#^\s*k8s.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$gomod" | head -n1)
+  [ -n "$minor" ] || { echo "cannot read the client-go version from $gomod"; return 1; }
   gobin "$cache/bin/helm-$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
-  "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+}
+
+want helm && step helm "$cache/bin/helm-$HELM_VERSION" helm -- build_helm
 want actionlint && step actionlint "$cache/bin/actionlint-$ACTIONLINT_VERSION" actionlint -- \
   gobin "$cache/bin/actionlint-$ACTIONLINT_VERSION" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 want act && step act "$cache/bin/act-$ACT_VERSION" act -- \
