@@ -10,6 +10,7 @@ import type { Secrets } from './log/secrets.ts';
 import type { Artifact } from './pipeline/artifacts.ts';
 import type { RunReport } from './pipeline/types.ts';
 import type { HttpClient } from './http/client.ts';
+import { createKubeClient, type KubeAccess, type KubeClient } from './kube/client.ts';
 
 export interface RunSettings {
   /** A pipeline file, relative to the workspace; or an inline stage. */
@@ -22,6 +23,8 @@ export interface RunSettings {
   workspace: string;
   reportDir: string;
   tempDir: string;
+  /** Kubernetes access for the Kubernetes stages; default $KUBECONFIG and its current context. */
+  kube?: KubeAccess;
 }
 
 export interface RunDeps {
@@ -31,6 +34,22 @@ export interface RunDeps {
   env: NodeJS.ProcessEnv;
   http: HttpClient;
   registry?: Registry;
+  kube?: (context?: string) => Promise<KubeClient>;
+}
+
+/** One client per context, made on first use, so a run without Kubernetes stages never loads the client. */
+export function kubeFactory(access: KubeAccess, env: NodeJS.ProcessEnv): (context?: string) => Promise<KubeClient> {
+  const clients = new Map<string, Promise<KubeClient>>();
+  return (context) => {
+    const key = context ?? access.context ?? '';
+    let c = clients.get(key);
+    if (!c) {
+      c = createKubeClient({ ...access, context: context ?? access.context }, env);
+      clients.set(key, c);
+      c.catch(() => clients.delete(key));
+    }
+    return c;
+  };
 }
 
 /** Resolves a workspace-relative path, refusing one that leaves the workspace. */
@@ -76,6 +95,7 @@ export async function execute(settings: RunSettings, deps: RunDeps): Promise<{ r
     tempDir: settings.tempDir,
     env: deps.env,
     http: deps.http,
+    kube: deps.kube ?? kubeFactory(settings.kube ?? {}, deps.env),
     mux,
     secrets: deps.secrets,
     signal: deps.signal,

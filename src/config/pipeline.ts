@@ -56,6 +56,9 @@ export function pipelineSchema(registry: Registry) {
   return s.object(
     {
       name: s.string({ minLength: 1 }).describe('Name of the pipeline.'),
+      application: s
+        .string({ pattern: /^[a-z0-9][a-z0-9.-]{0,62}$/, patternText: 'a lower-case name (letters, digits, . and -)' })
+        .describe('Spinnaker application (moniker) of what this pipeline deploys: written on every resource and used by dynamic targets. Default: the pipeline name.'),
       description: s.string(),
       inputs: s.record(inputDecl, { pattern: /^[A-Za-z_][\w-]*$/, text: 'an input name' }).describe('Pipeline inputs, referenced as $(inputs.NAME).'),
       timeout: duration().describe('Fail the whole run when it takes longer than this.'),
@@ -92,6 +95,8 @@ export interface StageSpec {
 
 export interface Pipeline {
   name: string;
+  /** Moniker application of what the pipeline deploys; default: the pipeline name. */
+  application: string;
   description?: string;
   source: string;
   /** Inputs are declared (and checked) in pipeline files; an inline stage takes any. */
@@ -110,6 +115,7 @@ export function loadPipeline(text: string, source: string, registry: Registry): 
   const stages = parsed.stages.map((st, i) => toSpec(st, rawStages[i]!, ['stages', i], doc));
   const pipeline: Pipeline = {
     name: parsed.name,
+    application: parsed.application ?? parsed.name,
     description: parsed.description,
     source,
     inputs: (parsed.inputs ?? {}) as Record<string, InputDecl>,
@@ -132,7 +138,7 @@ export function loadInlineStage(text: string, source: string, registry: Registry
   const parsed = stageSchema(registry).parse(value ?? null, [], ctx);
   if (parsed === INVALID) throw problems(doc, ctx.issues);
   const spec = toSpec(parsed, value as Record<string, unknown>, [], doc);
-  const pipeline: Pipeline = { name: spec.id, source, inputs: undefined, stages: [spec], locate: doc.locate };
+  const pipeline: Pipeline = { name: spec.id, application: applicationFromEnv() ?? spec.id, source, inputs: undefined, stages: [spec], locate: doc.locate };
   checkGraph(pipeline, ctx.references!, doc);
   return pipeline;
 }
@@ -257,4 +263,10 @@ export function ancestorSets(stages: StageSpec[]): Map<string, Set<string>> {
   };
   for (const st of stages) get(st.id);
   return memo;
+}
+
+/** An inline stage has no pipeline name: its application defaults to the repository's name. */
+function applicationFromEnv(): string | undefined {
+  const repo = process.env.GITHUB_REPOSITORY?.split('/')[1]?.toLowerCase();
+  return repo && /^[a-z0-9][a-z0-9.-]{0,62}$/.test(repo) ? repo : undefined;
 }

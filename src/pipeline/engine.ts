@@ -19,6 +19,7 @@ import type { Registry } from '../stages/registry.ts';
 import type { StageLogMux } from '../log/logger.ts';
 import type { Secrets } from '../log/secrets.ts';
 import type { HttpClient } from '../http/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 
 export interface RunOptions {
   pipeline: Pipeline;
@@ -34,6 +35,7 @@ export interface RunOptions {
   tempDir: string;
   env: NodeJS.ProcessEnv;
   http: HttpClient;
+  kube: (context?: string) => Promise<KubeClient>;
   mux: StageLogMux;
   secrets: Secrets;
   /** Aborted on SIGINT/SIGTERM. */
@@ -216,6 +218,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       signal,
       log: stageLog,
       artifacts: visible,
+      requiredArtifacts: st.requiredArtifacts,
       workspace: o.workspace,
       tempDir: o.tempDir,
       dryRun: o.dryRun,
@@ -224,6 +227,8 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       evaluate,
       env: o.env,
       http: o.http,
+      kube: o.kube,
+      app: o.pipeline.application,
     };
     let outcome: Outcome;
     try {

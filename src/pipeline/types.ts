@@ -1,7 +1,8 @@
-import type { Artifact } from './artifacts.ts';
+import type { Artifact, ArtifactMatch } from './artifacts.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ObjectSchema } from '../config/schema.ts';
 import type { HttpClient } from '../http/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 
 export const StageStatus = {
   Succeeded: 'succeeded',
@@ -36,6 +37,8 @@ export interface StageContext {
   log: Logger;
   /** Artifacts available to this stage: from earlier jobs and upstream stages. */
   artifacts: readonly Artifact[];
+  /** The stage's start condition, for stages that must use what it names (deploy binds images). */
+  requiredArtifacts: readonly ArtifactMatch[];
   /** The workspace: relative paths in stage fields are read from here. */
   workspace: string;
   /** A private directory for this run's temporary files, removed by the post step. */
@@ -49,6 +52,10 @@ export interface StageContext {
   evaluate(expression: string): { value: unknown; seen: { text: string; value: unknown }[] };
   env: NodeJS.ProcessEnv;
   http: HttpClient;
+  /** A Kubernetes client for the run's kubeconfig (one per context, made on first use). */
+  kube(context?: string): Promise<KubeClient>;
+  /** The pipeline's application (moniker), for dynamic targets and annotations. */
+  app: string;
 }
 
 export interface StageType<C> {

@@ -3,9 +3,15 @@ import type { StageType } from '../pipeline/types.ts';
 import { webhook } from './webhook.ts';
 import { precondition } from './precondition.ts';
 import { wait } from './wait.ts';
+import { deploy } from './deploy.ts';
+import { patch } from './patch.ts';
+import { scale } from './scale.ts';
+import { rolloutUndo } from './rollout-undo.ts';
+import { del } from './delete.ts';
+import { disable, enable } from './traffic.ts';
 
 export type Registry = Readonly<Record<string, StageType<unknown>>>;
 
 export const stageTypes: Registry = Object.fromEntries(
-  [webhook, precondition, wait].map((t) => [t.type, t as StageType<unknown>]),
+  [webhook, precondition, wait, deploy, patch, scale, rolloutUndo, del, disable, enable].map((t) => [t.type, t as StageType<unknown>]),
 );

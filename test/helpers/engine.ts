@@ -7,6 +7,7 @@ import { StageLogMux, type LogSink } from '../../src/log/logger.ts';
 import { Secrets } from '../../src/log/secrets.ts';
 import { stageTypes, type Registry } from '../../src/stages/registry.ts';
 import { createHttpClient } from '../../src/http/client.ts';
+import { kubeFactory } from '../../src/runner.ts';
 import { StageError, type StageType } from '../../src/pipeline/types.ts';
 import type { Artifact } from '../../src/pipeline/artifacts.ts';
 import { sleep } from '../../src/util/sleep.ts';
@@ -52,7 +53,17 @@ export interface RunResult {
 
 export async function runYaml(
   yaml: string,
-  opts: { inputs?: Record<string, unknown>; artifacts?: Artifact[]; only?: string[]; signal?: AbortSignal; secrets?: Secrets } = {},
+  opts: {
+    inputs?: Record<string, unknown>;
+    artifacts?: Artifact[];
+    only?: string[];
+    signal?: AbortSignal;
+    secrets?: Secrets;
+    kubeconfig?: string;
+    context?: string;
+    workspace?: string;
+    dryRun?: boolean;
+  } = {},
 ): Promise<RunResult> {
   const lines: string[] = [];
   const sink: LogSink = {
@@ -68,11 +79,12 @@ export async function runYaml(
     inputs: opts.inputs ?? {},
     artifacts: opts.artifacts ?? [],
     only: opts.only,
-    dryRun: false,
-    workspace: process.cwd(),
+    dryRun: opts.dryRun ?? false,
+    workspace: opts.workspace ?? process.cwd(),
     tempDir: '/tmp',
     env: process.env,
     http: createHttpClient(),
+    kube: kubeFactory({ kubeconfigPath: opts.kubeconfig, context: opts.context }, process.env),
     mux: new StageLogMux(sink, secrets),
     secrets,
     signal: opts.signal ?? new AbortController().signal,

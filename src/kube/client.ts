@@ -1,0 +1,247 @@
+// Kubernetes behind one small interface. @kubernetes/client-node reads the kubeconfig
+// (contexts, certificates, tokens, exec and auth-provider plugins); requests go out on
+// Node's own https agent with keep-alive, so server-side apply, every patch type and
+// discovery work the same for built-in kinds and CRDs. The client library is loaded only
+// when a Kubernetes stage runs (its initialisation costs ~0.1 s).
+import http from 'node:http';
+import https from 'node:https';
+import { retryAfterMs } from '../http/client.ts';
+import { sleep } from '../util/sleep.ts';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+    creationTimestamp?: string;
+    generation?: number;
+    resourceVersion?: string;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+    [k: string]: unknown;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spec?: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  status?: any;
+  [k: string]: unknown;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export const PatchType = { Strategic: 'strategic', Merge: 'merge', Json: 'json' } as const;
+export type PatchType = (typeof PatchType)[keyof typeof PatchType];
+
+const CONTENT_TYPE: Record<PatchType | 'apply', string> = {
+  strategic: 'application/strategic-merge-patch+json',
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export const FIELD_MANAGER = 'rollgate';
+
+export interface KubeClient {
+  /** Where requests go, for messages. */
+  readonly server: string;
+  /** The kubeconfig context's namespace, or "default". */
+  readonly defaultNamespace: string;
+  /** Server-side apply with rollgate's field manager (conflicts forced, as kubectl --server-side --force-conflicts). */
+  apply(obj: KubeObject, opts?: { dryRun?: boolean; signal?: AbortSignal }): Promise<KubeObject>;
+  /** The object, or undefined when it does not exist. */
+  tryGet(ref: ObjectRef, signal?: AbortSignal): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, opts?: { namespace?: string; labelSelector?: string; signal?: AbortSignal }): Promise<KubeObject[]>;
+  patch(ref: ObjectRef, body: unknown, type: PatchType, opts?: { dryRun?: boolean; signal?: AbortSignal }): Promise<KubeObject>;
+  /** False when there was nothing to delete. */
+  delete(ref: ObjectRef, opts?: { propagationPolicy?: string; gracePeriodSeconds?: number; dryRun?: boolean; signal?: AbortSignal }): Promise<boolean>;
+  namespaced(apiVersion: string, kind: string, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** An API server error, said with the object it was about. */
+export class KubeError extends Error {
+  override name = 'KubeError';
+  readonly code: number;
+  readonly reason: string;
+  constructor(message: string, code: number, reason: string) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+export interface KubeAccess {
+  /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
+  kubeconfigPath?: string;
+  context?: string;
+}
+
+const RETRY_CODES = new Set([409, 429, 500, 502, 503, 504]);
+
+export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  const file = access.kubeconfigPath ?? env.KUBECONFIG?.split(':')[0];
+  try {
+    if (file) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new KubeError(`cannot read the kubeconfig${file ? ` ${file}` : ''}: ${(e as Error).message}`, 0, 'Kubeconfig');
+  }
+  if (access.context) {
+    if (!kc.getContexts().some((c) => c.name === access.context))
+      throw new KubeError(
+        `the kubeconfig has no context "${access.context}"; it has: ${kc.getContexts().map((c) => c.name).join(', ') || '(none)'}`,
+        0,
+        'Kubeconfig',
+      );
+    kc.setCurrentContext(access.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeError(`the kubeconfig${file ? ` ${file}` : ''} has no current cluster; set a context`, 0, 'Kubeconfig');
+  const server = cluster.server.replace(/\/+$/, '');
+  const current = kc.getContextObject(kc.getCurrentContext());
+  const defaultNamespace = current?.namespace || 'default';
+  const isHttps = server.startsWith('https:');
+  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+
+  async function once(method: string, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal) {
+    const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
+    await kc.applyToHTTPSOptions(opts);
+    if (contentType) (opts.headers as Record<string, string>)['content-type'] = contentType;
+    const url = new URL(server + path);
+    return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const req = (isHttps ? https : http).request(url, { ...opts, agent, signal, timeout: 60_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 60s')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** One request with retries on conflicts, throttling, server errors and lost connections. */
+  async function request(method: string, path: string, what: string, o: { body?: unknown; contentType?: string; signal?: AbortSignal; allow404?: boolean } = {}) {
+    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+    let wait = 250;
+    for (let attempt = 1; ; attempt++) {
+      let res: { status: number; body: string; headers: http.IncomingHttpHeaders } | undefined;
+      let failure: KubeError;
+      try {
+        res = await once(method, path, body, o.contentType ?? (body ? 'application/json' : undefined), o.signal);
+      } catch (e) {
+        if (o.signal?.aborted) throw o.signal.reason;
+        const err = e as NodeJS.ErrnoException;
+        failure = new KubeError(`${what}: cannot reach the API server at ${server}: ${err.code ?? err.message}`, 0, 'Unreachable');
+      }
+      if (res) {
+        if (res.status < 300) return res.body ? JSON.parse(res.body) : undefined;
+        if (res.status === 404 && o.allow404) return undefined;
+        failure = statusError(what, res.status, res.body);
+        if (!RETRY_CODES.has(res.status)) throw failure;
+        const after = retryAfterMs(typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null);
+        if (after !== undefined) wait = Math.min(after, 30_000);
+      }
+      if (attempt >= 8) throw failure!;
+      await sleep(wait, o.signal);
+      wait = Math.min(wait * 2, 5000);
+    }
+  }
+
+  const discovery = new Map<string, Promise<Map<string, { plural: string; namespaced: boolean }>>>();
+  async function resource(apiVersion: string, kind: string, signal?: AbortSignal) {
+    let p = discovery.get(apiVersion);
+    if (!p) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      p = request('GET', path, `discovery of ${apiVersion}`, { signal, allow404: true }).then((list: { resources?: { name: string; kind: string; namespaced: boolean }[] } | undefined) => {
+        const m = new Map<string, { plural: string; namespaced: boolean }>();
+        for (const r of list?.resources ?? []) if (!r.name.includes('/')) m.set(r.kind, { plural: r.name, namespaced: r.namespaced });
+        return m;
+      });
+      discovery.set(apiVersion, p);
+      p.catch(() => discovery.delete(apiVersion));
+    }
+    const r = (await p).get(kind);
+    if (!r) throw new KubeError(`the API server has no kind ${kind} in ${apiVersion} (is its CustomResourceDefinition installed?)`, 404, 'NotFound');
+    return r;
+  }
+
+  async function pathOf(ref: { apiVersion: string; kind: string; name?: string; namespace?: string }, signal?: AbortSignal) {
+    const r = await resource(ref.apiVersion, ref.kind, signal);
+    const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+    const ns = r.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? defaultNamespace)}` : '';
+    return `${base}${ns}/${r.plural}${ref.name ? `/${encodeURIComponent(ref.name)}` : ''}`;
+  }
+
+  const describe = (ref: { kind: string; name: string; namespace?: string }) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+  const dry = (d?: boolean) => (d ? '&dryRun=All' : '');
+
+  return {
+    server,
+    defaultNamespace,
+    async apply(obj, opts = {}) {
+      const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace };
+      const path = await pathOf(ref, opts.signal);
+      return request('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true${dry(opts.dryRun)}`, `apply ${describe(ref)}`, {
+        body: obj,
+        contentType: CONTENT_TYPE.apply,
+        signal: opts.signal,
+      });
+    },
+    async tryGet(ref, signal) {
+      return request('GET', await pathOf(ref, signal), `get ${describe(ref)}`, { signal, allow404: true });
+    },
+    async list(apiVersion, kind, opts = {}) {
+      const r = await resource(apiVersion, kind, opts.signal);
+      const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const ns = r.namespaced && opts.namespace ? `/namespaces/${encodeURIComponent(opts.namespace)}` : '';
+      const q = opts.labelSelector ? `?labelSelector=${encodeURIComponent(opts.labelSelector)}` : '';
+      const out = (await request('GET', `${base}${ns}/${r.plural}${q}`, `list ${kind}${opts.namespace ? ` in ${opts.namespace}` : ''}`, { signal: opts.signal })) as {
+        items: KubeObject[];
+      };
+      // List items carry no apiVersion/kind; give them back so callers can use them as refs.
+      return out.items.map((i) => ({ ...i, apiVersion, kind }));
+    },
+    async patch(ref, body, type, opts = {}) {
+      const path = await pathOf(ref, opts.signal);
+      return request('PATCH', `${path}?fieldManager=${FIELD_MANAGER}${dry(opts.dryRun)}`, `patch ${describe(ref)}`, {
+        body,
+        contentType: CONTENT_TYPE[type],
+        signal: opts.signal,
+      });
+    },
+    async delete(ref, opts = {}) {
+      const path = await pathOf(ref, opts.signal);
+      const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+      if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+      if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+      if (opts.dryRun) body.dryRun = ['All'];
+      const r = await request('DELETE', path, `delete ${describe(ref)}`, { body, signal: opts.signal, allow404: true });
+      return r !== undefined;
+    },
+    async namespaced(apiVersion, kind, signal) {
+      return (await resource(apiVersion, kind, signal)).namespaced;
+    },
+  };
+}
+
+function statusError(what: string, status: number, body: string): KubeError {
+  let reason = '';
+  let message = body.trim().slice(0, 500);
+  try {
+    const s = JSON.parse(body) as { reason?: string; message?: string };
+    reason = s.reason ?? '';
+    message = s.message ?? message;
+  } catch {}
+  return new KubeError(`${what}: ${status}${reason ? ` ${reason}` : ''}: ${message || '(no message)'}`, status, reason);
+}
