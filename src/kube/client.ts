@@ -116,6 +116,8 @@ export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.Proc
     const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
     await kc.applyToHTTPSOptions(opts);
     if (contentType) (opts.headers as Record<string, string>)['content-type'] = contentType;
+    // Node frames a DELETE body only when told its length; unframed, it poisons the kept-alive socket.
+    if (body !== undefined) (opts.headers as Record<string, string>)['content-length'] = String(Buffer.byteLength(body));
     const url = new URL(server + path);
     return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
       const req = (isHttps ? https : http).request(url, { ...opts, agent, signal, timeout: 60_000 }, (res) => {

@@ -17,7 +17,7 @@ export const TargetStrategy = {
 } as const;
 export type TargetStrategy = (typeof TargetStrategy)[keyof typeof TargetStrategy];
 
-export const targetShape = {
+const targetShape = {
   kind: s.string({ minLength: 1 }).describe('Kind of the target, e.g. ReplicaSet or replicaSet.'),
   apiVersion: s.string().describe('API version; known kinds need none (ReplicaSet → apps/v1).'),
   name: s.string({ minLength: 1 }).describe('Static target: the object\'s name. With strategy: the cluster\'s base name (cluster defaults to "<kind> <name>").'),
@@ -25,16 +25,21 @@ export const targetShape = {
   cluster: s.string().describe('Spinnaker cluster to pick from, e.g. "replicaSet web".'),
   app: s.string().describe('Moniker application of the cluster. Default: the pipeline\'s application.'),
   strategy: s.enum(Object.values(TargetStrategy)).describe('Pick the target dynamically inside the cluster.'),
-  context: s.string().describe('Kubeconfig context for this stage. Default: the current one (or the action\'s context input).'),
 };
 
-const shapeSchema = s.object(targetShape, ['kind']);
-export type TargetSpec = Infer<typeof shapeSchema>;
+export const targetSchema = s
+  .object(targetShape, ['kind'], {
+    validate: (v, path, ctx) => {
+      if (!v.strategy && !v.name) ctx.issues.push({ path: [...path, 'name'], message: 'is required when no strategy is given; expected the name of the target' });
+      if (v.strategy && !v.name && !v.cluster)
+        ctx.issues.push({ path: [...path, 'cluster'], message: `is required with strategy ${v.strategy} (or give name); expected e.g. "replicaSet web"` });
+    },
+  })
+  .describe('The resource to act on: kind plus a name, or kind plus a cluster and a strategy (newest, second-newest, oldest, largest, smallest).');
+export type TargetSpec = Infer<typeof targetSchema>;
 
-export function validateTarget(v: TargetSpec, path: readonly (string | number)[], ctx: { issues: { path: readonly (string | number)[]; message: string }[] }): void {
-  if (!v.strategy && !v.name) ctx.issues.push({ path: [...path, 'name'], message: 'is required when no strategy is given; expected the name of the target' });
-  if (v.strategy && !v.name && !v.cluster) ctx.issues.push({ path: [...path, 'cluster'], message: `is required with strategy ${v.strategy} (or give name); expected e.g. "replicaSet web"` });
-}
+/** The kubeconfig context field every Kubernetes stage has. */
+export const contextField = s.string().describe("Kubeconfig context for this stage. Default: the current context (or the action's context input).");
 
 export function apiVersionOf(kind: string, apiVersion?: string): string {
   const v = apiVersion ?? KNOWN_KINDS[canonicalKind(kind)];

@@ -1,7 +1,7 @@
 import { s, type Infer } from '../config/schema.ts';
 import { StageError, type StageContext, type StageType } from '../pipeline/types.ts';
 import { PatchType } from '../kube/client.ts';
-import { resolveTarget, targetShape, validateTarget } from '../kube/target.ts';
+import { contextField, resolveTarget, targetSchema } from '../kube/target.ts';
 import { DEFAULT_WAIT_MS, refOf, waitStable } from '../kube/operations.ts';
 import { changedPaths } from '../kube/diff.ts';
 import { WORKLOADS } from '../kube/kinds.ts';
@@ -9,15 +9,15 @@ import { targetOutputs, waitFields } from './kube-fields.ts';
 
 const schema = s.object(
   {
-    ...targetShape,
+    target: targetSchema,
+    context: contextField,
     patch: s.any().describe('The patch: a mapping (strategic, merge) or a JSON Patch list (json).'),
     patchType: s.enum(Object.values(PatchType)).describe('How the patch is applied: strategic (Kubernetes strategic merge), merge (RFC 7386) or json (RFC 6902). Default: strategic.'),
     ...waitFields,
   },
-  ['kind', 'patch'],
+  ['target', 'patch'],
   {
     validate: (v, p, ctx) => {
-      validateTarget(v, p, ctx);
       const isList = Array.isArray(v.patch);
       if ((v.patchType ?? 'strategic') === 'json' ? !isList : isList || typeof v.patch !== 'object' || v.patch === null)
         ctx.issues.push({ path: [...p, 'patch'], message: `is ${isList ? 'a list' : typeof v.patch}; expected ${v.patchType === 'json' ? 'a JSON Patch list of operations' : 'a mapping'} for patchType ${v.patchType ?? 'strategic'}` });
@@ -34,7 +34,7 @@ export const patch: StageType<PatchConfig> = {
   outputs: { ...targetOutputs, changed: 'JSON list of the fields the patch changed.' },
   async run(config: PatchConfig, ctx: StageContext) {
     const kube = await ctx.kube(config.context);
-    const target = await resolveTarget(kube, config, ctx.app, ctx.signal);
+    const target = await resolveTarget(kube, config.target, ctx.app, ctx.signal);
     const before = target.object;
     let after;
     try {

@@ -1,24 +1,24 @@
 import { s, type Infer } from '../config/schema.ts';
 import { StageError, type StageContext, type StageType } from '../pipeline/types.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { resolveTarget, targetShape, validateTarget } from '../kube/target.ts';
+import { contextField, resolveTarget, targetSchema } from '../kube/target.ts';
 import { DEFAULT_WAIT_MS, refOf, waitStable } from '../kube/operations.ts';
 import { UNDOABLE, canonicalKind } from '../kube/kinds.ts';
 import { targetOutputs, waitFields } from './kube-fields.ts';
 
 const schema = s.object(
   {
-    ...targetShape,
+    target: targetSchema,
+    context: contextField,
     revisionsBack: s.number({ integer: true, min: 1 }).describe('How many revisions to go back. Default: 1.'),
     toRevision: s.number({ integer: true, min: 1 }).describe('Roll back to exactly this revision instead.'),
     ...waitFields,
   },
-  ['kind'],
+  ['target'],
   {
     validate: (v, p, ctx) => {
-      validateTarget(v, p, ctx);
-      if (!UNDOABLE.has(canonicalKind(v.kind)))
-        ctx.issues.push({ path: [...p, 'kind'], message: `is ${JSON.stringify(v.kind)}; expected a kind with rollout history: ${[...UNDOABLE].join(', ')}` });
+      if (!UNDOABLE.has(canonicalKind(v.target.kind)))
+        ctx.issues.push({ path: [...p, 'target', 'kind'], message: `is ${JSON.stringify(v.target.kind)}; expected a kind with rollout history: ${[...UNDOABLE].join(', ')}` });
       if (v.revisionsBack !== undefined && v.toRevision !== undefined) ctx.issues.push({ path: [...p, 'toRevision'], message: 'is set together with revisionsBack; expected one of them' });
     },
   },
@@ -60,7 +60,7 @@ export const rolloutUndo: StageType<RolloutUndoConfig> = {
   outputs: { ...targetOutputs, fromRevision: 'The revision it was at.', toRevision: 'The revision restored.' },
   async run(config: RolloutUndoConfig, ctx: StageContext) {
     const kube = await ctx.kube(config.context);
-    const target = await resolveTarget(kube, config, ctx.app, ctx.signal);
+    const target = await resolveTarget(kube, config.target, ctx.app, ctx.signal);
     const revisions = await revisionsOf(kube, target.object, ctx.signal);
     const current = revisions.at(-1);
     let chosen: Revision | undefined;

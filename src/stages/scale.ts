@@ -1,18 +1,17 @@
 import { s, type Infer } from '../config/schema.ts';
 import { StageError, type StageContext, type StageType } from '../pipeline/types.ts';
-import { resolveTarget, targetShape, validateTarget } from '../kube/target.ts';
+import { contextField, resolveTarget, targetSchema } from '../kube/target.ts';
 import { DEFAULT_WAIT_MS, refOf, waitStable } from '../kube/operations.ts';
 import { SCALABLE, canonicalKind } from '../kube/kinds.ts';
 import { targetOutputs, waitFields } from './kube-fields.ts';
 
 const schema = s.object(
-  { ...targetShape, replicas: s.number({ integer: true, min: 0 }).describe('The new number of replicas.'), ...waitFields },
-  ['kind', 'replicas'],
+  { target: targetSchema, context: contextField, replicas: s.number({ integer: true, min: 0 }).describe('The new number of replicas.'), ...waitFields },
+  ['target', 'replicas'],
   {
     validate: (v, p, ctx) => {
-      validateTarget(v, p, ctx);
-      if (!SCALABLE.has(canonicalKind(v.kind)))
-        ctx.issues.push({ path: [...p, 'kind'], message: `is ${JSON.stringify(v.kind)}; expected a kind that scales: ${[...SCALABLE].join(', ')}` });
+      if (!SCALABLE.has(canonicalKind(v.target.kind)))
+        ctx.issues.push({ path: [...p, 'target', 'kind'], message: `is ${JSON.stringify(v.target.kind)}; expected a kind that scales: ${[...SCALABLE].join(', ')}` });
     },
   },
 );
@@ -26,7 +25,7 @@ export const scale: StageType<ScaleConfig> = {
   outputs: { ...targetOutputs, previousReplicas: 'Replicas before the change.', replicas: 'Replicas now.' },
   async run(config: ScaleConfig, ctx: StageContext) {
     const kube = await ctx.kube(config.context);
-    const target = await resolveTarget(kube, config, ctx.app, ctx.signal);
+    const target = await resolveTarget(kube, config.target, ctx.app, ctx.signal);
     const previous = target.object.spec?.replicas ?? 1;
     try {
       await kube.patch(refOf(target.object), { spec: { replicas: config.replicas } }, 'merge', { dryRun: ctx.dryRun, signal: ctx.signal });

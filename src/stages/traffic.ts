@@ -4,18 +4,18 @@
 import { s, type Infer } from '../config/schema.ts';
 import { duration } from '../config/fields.ts';
 import type { StageContext, StageType } from '../pipeline/types.ts';
-import { resolveTarget, targetShape, validateTarget } from '../kube/target.ts';
+import { contextField, resolveTarget, targetSchema } from '../kube/target.ts';
 import { setTrafficMembership, waitEndpoints } from '../kube/operations.ts';
 import { targetOutputs } from './kube-fields.ts';
 
 const schema = s.object(
   {
-    ...targetShape,
+    target: targetSchema,
+    context: contextField,
     waitForEndpoints: s.boolean().describe("Wait until the Services' endpoints reflect the change. Default: true."),
     endpointsTimeout: duration().describe('How long to wait for the endpoints. Default: 2m.'),
   },
-  ['kind'],
-  { validate: validateTarget },
+  ['target'],
 );
 
 export type TrafficConfig = Infer<typeof schema>;
@@ -30,7 +30,7 @@ function trafficStage(enable: boolean): StageType<TrafficConfig> {
     outputs: { ...targetOutputs, services: 'JSON list of the load balancer Services.', pods: 'JSON list of the pods moved.' },
     async run(config: TrafficConfig, ctx: StageContext) {
       const kube = await ctx.kube(config.context);
-      const target = await resolveTarget(kube, config, ctx.app, ctx.signal);
+      const target = await resolveTarget(kube, config.target, ctx.app, ctx.signal);
       const o = target.object;
       const { services, pods } = await setTrafficMembership(kube, o, enable, { signal: ctx.signal, log: ctx.log, dryRun: ctx.dryRun });
       if (!ctx.dryRun && config.waitForEndpoints !== false && pods.length)
