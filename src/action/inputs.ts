@@ -8,7 +8,7 @@ import { isPlainObject } from '../config/schema.ts';
 import { parseArtifactList } from '../pipeline/artifacts.ts';
 import type { RunSettings } from '../runner.ts';
 
-export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSettings, 'tempDir'> {
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSettings, 'tempDir'> & { kubeconfigContent?: string } {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const pipelineFile = core.getInput('pipeline');
   const stage = core.getInput('stage');
@@ -44,6 +44,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSett
     dryRun = dryText.toLowerCase() === 'true';
   }
   const reportDir = path.resolve(workspace, core.getInput('report-dir') || path.join(env.RUNNER_TEMP || os.tmpdir(), 'rollgate'));
+  const kubeconfig = core.getInput('kubeconfig');
+  const context = core.getInput('context');
 
   return {
     pipelineFile: pipelineFile || undefined,
@@ -54,6 +56,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSett
     dryRun,
     workspace,
     reportDir,
+    kubeconfigContent: kubeconfig || undefined,
+    kube: context ? { context } : undefined,
   };
 }
 

@@ -1,7 +1,8 @@
 // The action's entry: read inputs → run → outputs, summary, annotations. It is the
 // only place that turns an error into a failed step, and it never leaves a failed run green.
 import * as core from '@actions/core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import os from 'node:os';
 import path from 'node:path';
 import { readSettings } from './inputs.ts';
@@ -32,9 +33,10 @@ export async function run(): Promise<void> {
   process.once('SIGTERM', onSignal('SIGTERM'));
 
   try {
-    const settings = readSettings();
+    const { kubeconfigContent, ...settings } = readSettings();
     const tempDir = mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'rollgate-'));
     core.saveState('tempDir', tempDir);
+    if (kubeconfigContent) settings.kube = { ...settings.kube, kubeconfigPath: writeKubeconfig(kubeconfigContent, tempDir, secrets) };
     const sink: LogSink = {
       line: (t, level) => (level === 'warn' ? core.warning(t) : level === 'debug' ? core.debug(t) : core.info(t)),
       startGroup: (t) => core.startGroup(t),
@@ -72,6 +74,22 @@ export async function run(): Promise<void> {
       core.setFailed(secrets.mask(errorMessage(e)));
     }
   }
+}
+
+/** The kubeconfig input goes to a 0600 file in the private temporary directory; its credentials are masked first. */
+function writeKubeconfig(content: string, tempDir: string, secrets: Secrets): string {
+  secrets.add(content, { lines: false });
+  try {
+    const doc = parseYaml(content) as { users?: { user?: Record<string, unknown> }[] };
+    for (const u of doc?.users ?? [])
+      for (const key of ['token', 'password', 'client-key-data', 'client-certificate-data', 'username'])
+        if (typeof u.user?.[key] === 'string') secrets.add(u.user[key] as string);
+  } catch {
+    // Not YAML: the client will say so when a Kubernetes stage reads it.
+  }
+  const file = path.join(tempDir, 'kubeconfig');
+  writeFileSync(file, content, { mode: 0o600 });
+  return file;
 }
 
 async function writeSummary(html: string): Promise<void> {

@@ -28,6 +28,8 @@ Options for run:
   --artifacts JSON|@FILE artifacts from an earlier run (the 'artifacts' output)
   --dry-run              change nothing; show what would happen
   --report-dir DIR       where the JSON report goes (default: a temporary directory)
+  --kubeconfig FILE      kubeconfig for the Kubernetes stages (default: $KUBECONFIG, ~/.kube/config)
+  --context NAME         kubeconfig context (default: its current context)
 
 Exit codes: 0 succeeded, 1 a stage or the pipeline failed, 2 invalid configuration or usage.`;
 
@@ -55,6 +57,8 @@ export async function main(argv: string[], io: Io = defaultIo, signal?: AbortSig
         artifacts: { type: 'string' },
         'dry-run': { type: 'boolean' },
         'report-dir': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -83,6 +87,7 @@ export async function main(argv: string[], io: Io = defaultIo, signal?: AbortSig
     dryRun: Boolean(values['dry-run']),
     workspace,
     reportDir: path.resolve(values['report-dir'] ?? path.join(os.tmpdir(), 'rollgate')),
+    kube: { kubeconfigPath: values.kubeconfig && path.resolve(values.kubeconfig), context: values.context },
   };
   // A pipeline outside the current directory is fine from a terminal: make its folder the workspace.
   if (settings.pipelineFile!.startsWith('..')) {

@@ -1,12 +1,11 @@
-// Kubernetes behind one small interface. @kubernetes/client-node reads the kubeconfig
-// (contexts, certificates, tokens, exec and auth-provider plugins); requests go out on
-// Node's own https agent with keep-alive, so server-side apply, every patch type and
-// discovery work the same for built-in kinds and CRDs. The client library is loaded only
-// when a Kubernetes stage runs (its initialisation costs ~0.1 s).
+// Kubernetes behind one small interface. Requests go out on Node's own https agent with
+// keep-alive, so server-side apply, every patch type and discovery work the same for
+// built-in kinds and CRDs; the kubeconfig is read by ./kubeconfig.ts.
 import http from 'node:http';
 import https from 'node:https';
 import { retryAfterMs } from '../http/client.ts';
 import { sleep } from '../util/sleep.ts';
+import { connect, KubeconfigError, type KubeAccess } from './kubeconfig.ts';
 
 export interface KubeObject {
   apiVersion: string;
@@ -77,44 +76,25 @@ export class KubeError extends Error {
   }
 }
 
-export interface KubeAccess {
-  /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
-  kubeconfigPath?: string;
-  context?: string;
-}
+export type { KubeAccess };
 
 const RETRY_CODES = new Set([409, 429, 500, 502, 503, 504]);
 
 export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  const file = access.kubeconfigPath ?? env.KUBECONFIG?.split(':')[0];
+  let conn: Awaited<ReturnType<typeof connect>>;
   try {
-    if (file) kc.loadFromFile(file);
-    else kc.loadFromDefault();
+    conn = await connect(access, env);
   } catch (e) {
-    throw new KubeError(`cannot read the kubeconfig${file ? ` ${file}` : ''}: ${(e as Error).message}`, 0, 'Kubeconfig');
+    if (e instanceof KubeconfigError) throw new KubeError(e.message, 0, 'Kubeconfig');
+    throw e;
   }
-  if (access.context) {
-    if (!kc.getContexts().some((c) => c.name === access.context))
-      throw new KubeError(
-        `the kubeconfig has no context "${access.context}"; it has: ${kc.getContexts().map((c) => c.name).join(', ') || '(none)'}`,
-        0,
-        'Kubeconfig',
-      );
-    kc.setCurrentContext(access.context);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubeError(`the kubeconfig${file ? ` ${file}` : ''} has no current cluster; set a context`, 0, 'Kubeconfig');
-  const server = cluster.server.replace(/\/+$/, '');
-  const current = kc.getContextObject(kc.getCurrentContext());
-  const defaultNamespace = current?.namespace || 'default';
+  const { server, namespace: defaultNamespace } = conn;
   const isHttps = server.startsWith('https:');
   const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
 
   async function once(method: string, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal) {
     const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
-    await kc.applyToHTTPSOptions(opts);
+    await conn.authorize(opts);
     if (contentType) (opts.headers as Record<string, string>)['content-type'] = contentType;
     // Node frames a DELETE body only when told its length; unframed, it poisons the kept-alive socket.
     if (body !== undefined) (opts.headers as Record<string, string>)['content-length'] = String(Buffer.byteLength(body));

@@ -10,10 +10,15 @@ export class Secrets {
     this.onAdd = onAdd;
   }
 
-  add(value: string | undefined): void {
+  /**
+   * Registers a secret. A multi-line secret (a key, a certificate) is masked line by line
+   * too, as the runner does, unless `lines` is false: a kubeconfig's lines are mostly
+   * harmless YAML, so only its credential fields are registered one by one.
+   */
+  add(value: string | undefined, opts: { lines?: boolean } = {}): void {
     if (!value) return;
-    // Multi-line secrets (kubeconfigs, keys) are masked line by line too, as the runner does.
-    const parts = [value, ...value.split(/\r?\n/).map((l) => l.trim())].filter((p) => p.length >= 4);
+    const lines = opts.lines === false ? [] : value.split(/\r?\n/).map((l) => l.trim());
+    const parts = [value, ...lines].filter((p) => p.length >= 4);
     for (const p of parts) {
       if (this.values.has(p)) continue;
       this.values.add(p);
