@@ -19,25 +19,46 @@ export function describeRef(r: ObjectRef): string {
   return `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 }
 
+/** Reads the current state of many objects: one list per kind and namespace when several share it. */
+async function readAll(kube: KubeClient, refs: ObjectRef[], signal: AbortSignal): Promise<Map<ObjectRef, KubeObject | undefined>> {
+  const out = new Map<ObjectRef, KubeObject | undefined>();
+  const groups = new Map<string, ObjectRef[]>();
+  for (const r of refs) {
+    const key = `${r.apiVersion}|${r.kind}|${r.namespace ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      if (group.length < 3) {
+        await Promise.all(group.map(async (r) => out.set(r, await kube.tryGet(r, signal))));
+        return;
+      }
+      const { apiVersion, kind, namespace } = group[0]!;
+      const byName = new Map((await kube.list(apiVersion, kind, { namespace, signal })).map((x) => [x.metadata.name, x]));
+      for (const r of group) out.set(r, byName.get(r.name));
+    }),
+  );
+  return out;
+}
+
 /**
  * Polls until every resource is stable, fails at once when one has failed, and at the
- * timeout names each resource that is not stable and why. Polling starts fast and slows
- * to 2 s, so short rollouts finish quickly and long ones do not load the API server.
+ * timeout names each resource that is not stable and why. It polls every 200 ms for the
+ * first 10 s, when most rollouts finish, then every 2 s, so long rollouts do not load the
+ * API server; several objects of one kind cost one list request per poll.
  */
 export async function waitStable(kube: KubeClient, refs: ObjectRef[], o: { timeoutMs: number; signal: AbortSignal; log: Logger }): Promise<void> {
   const started = Date.now();
   let pending = refs;
-  let delay = 100;
   let lastReport = 0;
   let states: { ref: ObjectRef; message: string }[] = [];
   while (pending.length) {
-    const results = await Promise.all(
-      pending.map(async (ref) => {
-        const obj = await kube.tryGet(ref, o.signal);
-        if (!obj) return { ref, state: Stability.Failed, message: 'it no longer exists' };
-        return { ref, ...stabilityOf(obj) };
-      }),
-    );
+    const current = await readAll(kube, pending, o.signal);
+    const results = pending.map((ref) => {
+      const obj = current.get(ref);
+      if (!obj) return { ref, state: Stability.Failed, message: 'it no longer exists' };
+      return { ref, ...stabilityOf(obj) };
+    });
     const failed = results.find((r) => r.state === Stability.Failed);
     if (failed) throw new StageError(`${describeRef(failed.ref)} failed: ${failed.message}`);
     states = results.filter((r) => r.state !== Stability.Stable);
@@ -52,8 +73,7 @@ export async function waitStable(kube: KubeClient, refs: ObjectRef[], o: { timeo
       lastReport = elapsed;
       o.log.info(`waiting for ${states.map((r) => `${describeRef(r.ref)}: ${r.message}`).join('; ')}`);
     }
-    await sleep(Math.min(delay, Math.max(0, o.timeoutMs - elapsed) + 1), o.signal);
-    delay = Math.min(delay * 1.5, 2000);
+    await sleep(Math.min(elapsed < 10_000 ? 200 : 2000, Math.max(0, o.timeoutMs - elapsed) + 1), o.signal);
   }
   o.log.info(`stable: ${refs.map(describeRef).join(', ')} (${formatDuration(Date.now() - started)})`);
 }

@@ -103,10 +103,12 @@ async function run(config: DeployConfig, ctx: StageContext) {
   if (!objects.length) throw new StageError('no manifests to deploy');
 
   const namespace = config.namespace ?? kube.defaultNamespace;
-  for (const { object } of objects) {
-    if (await kube.namespaced(object.apiVersion, object.kind, ctx.signal)) object.metadata.namespace ??= namespace;
-    else delete object.metadata.namespace;
-  }
+  await Promise.all(
+    objects.map(async ({ object }) => {
+      if (await kube.namespaced(object.apiVersion, object.kind, ctx.signal)) object.metadata.namespace ??= namespace;
+      else delete object.metadata.namespace;
+    }),
+  );
 
   // Bind images before anything is versioned or applied, so an unbound required artifact changes nothing.
   const bound = config.bindImages === false ? { bindings: [], errors: [] } : bindImages(objects, ctx.artifacts);
@@ -124,12 +126,19 @@ async function run(config: DeployConfig, ctx: StageContext) {
   const secrets = new Map<string, string>();
   const byBase = new Map<SourcedObject, string>();
   for (const so of objects) byBase.set(so, so.object.metadata.name);
+  // One list per kind and namespace, shared by every object of that kind.
+  const lists = new Map<string, Promise<KubeObject[]>>();
+  const existingOf = (o: KubeObject) => {
+    const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+    if (!lists.has(key)) lists.set(key, kube.list(o.apiVersion, o.kind, { namespace: o.metadata.namespace, signal: ctx.signal }));
+    return lists.get(key)!;
+  };
   const version = async (so: SourcedObject) => {
     const o = so.object;
     annotate(o, { app: ctx.app, baseName: byBase.get(so)! });
     if (!isVersioned(o)) return;
     const hash = manifestHash(o);
-    const existing = await kube.list(o.apiVersion, o.kind, { namespace: o.metadata.namespace, signal: ctx.signal });
+    const existing = await existingOf(o);
     const v = chooseVersion(byBase.get(so)!, hash, existing);
     o.metadata.name = v.name;
     o.metadata.annotations![A.manifestHash] = hash;
@@ -137,14 +146,13 @@ async function run(config: DeployConfig, ctx: StageContext) {
     versions.set(so, v.version);
     ctx.log.info(`${o.kind} ${byBase.get(so)} → ${v.name}${v.reused ? ' (unchanged: reusing it)' : ''}`);
   };
-  for (const so of objects.filter((x) => x.object.kind === 'ConfigMap' || x.object.kind === 'Secret')) {
-    await version(so);
-    (so.object.kind === 'ConfigMap' ? configMaps : secrets).set(byBase.get(so)!, so.object.metadata.name);
-  }
+  const isConfig = (x: SourcedObject) => x.object.kind === 'ConfigMap' || x.object.kind === 'Secret';
+  await Promise.all(objects.filter(isConfig).map(version));
+  for (const so of objects.filter(isConfig)) (so.object.kind === 'ConfigMap' ? configMaps : secrets).set(byBase.get(so)!, so.object.metadata.name);
   for (const so of objects) {
     for (const change of rewriteConfigReferences(so.object, configMaps, secrets)) ctx.log.info(`${so.source}: ${change}`);
   }
-  for (const so of objects.filter((x) => x.object.kind !== 'ConfigMap' && x.object.kind !== 'Secret')) await version(so);
+  await Promise.all(objects.filter((x) => !isConfig(x)).map(version));
 
   // Load balancers: check selectors, then attach the new pods unless traffic is off.
   const attached = new Map<KubeObject, string[]>();
