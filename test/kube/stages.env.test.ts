@@ -383,3 +383,25 @@ stages:
     assert.match(r.report.stages[0]!.error!, /403 Forbidden: configmaps "x-v000" is forbidden: User "system:serviceaccount:.*:reader" cannot patch resource "configmaps"/);
   });
 });
+
+describe('dry run', () => {
+  test('deploy, scale and delete change nothing and say what they would do', async () => {
+    const n = ns();
+    kubectl(env, ['-n', n, 'create', 'configmap', 'keep']);
+    const r = ok(
+      await run(
+        `
+name: p
+stages:
+  - { id: d, type: deploy, namespace: ${n}, manifests: [{ apiVersion: v1, kind: Service, metadata: { name: s }, spec: { ports: [{ port: 80 }] } }] }
+  - { id: x, type: delete, target: { kind: ConfigMap, name: keep, namespace: ${n} } }
+`,
+        { dryRun: true },
+      ),
+    );
+    assert.ok(r.lines.some((l) => /dry run: Service .*\/s would be created/.test(l)), r.lines.join('\n'));
+    assert.ok(r.lines.some((l) => /dry run: would delete ConfigMap .*\/keep/.test(l)));
+    assert.equal(kubectl(env, ['-n', n, 'get', 'service', 's']).status, 1);
+    assert.equal(kubectl(env, ['-n', n, 'get', 'configmap', 'keep']).status, 0);
+  });
+});
