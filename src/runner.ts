@@ -93,6 +93,7 @@ export async function execute(settings: RunSettings, deps: RunDeps): Promise<{ r
     dryRun: settings.dryRun,
     workspace: settings.workspace,
     tempDir: settings.tempDir,
+    reportDir: settings.reportDir,
     env: deps.env,
     http: deps.http,
     kube: deps.kube ?? kubeFactory(settings.kube ?? {}, deps.env),

@@ -19,10 +19,11 @@ test('action.yml declares exactly the inputs the action reads', () => {
   assert.deepEqual([...new Set(read)], declared);
 });
 
-test('the published schema rejects unknown keys and lists every stage type', () => {
+test('the published schema rejects unknown keys and lists every stage type', async () => {
   const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema/pipeline.schema.json'), 'utf8'));
   assert.equal(schema.additionalProperties, false);
   const stage = schema.properties.stages.items;
-  assert.deepEqual(stage.properties.type.enum, ['webhook', 'precondition', 'wait']);
+  const { stageTypes } = await import('../src/stages/registry.ts');
+  assert.deepEqual(stage.properties.type.enum, Object.keys(stageTypes));
   for (const branch of stage.allOf) assert.equal(branch.then.additionalProperties, false);
 });

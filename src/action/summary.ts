@@ -37,6 +37,7 @@ export function renderSummary(report: RunReport, spilled: Record<string, string>
     `<p>${cell(report.source)} · ${cell(formatDuration(report.durationMs))} · ${report.stages.length} stage(s) · ${report.artifacts.length} artifact(s)</p>`,
     `<table><thead><tr><th>Stage</th><th>Type</th><th>Status</th><th>Duration</th><th>Outputs</th><th>Details</th></tr></thead><tbody>\n${rows}\n</tbody></table>`,
   ];
+  for (const st of report.stages.filter((x) => x.summary)) parts.push(`<h3>${cell(st.name ?? st.id)}</h3>\n${st.summary}`);
   const errors = report.stages.filter((st) => st.error);
   if (errors.length) {
     parts.push(

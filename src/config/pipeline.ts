@@ -6,6 +6,7 @@ import { artifactMatchSchema, type ArtifactMatch } from '../pipeline/artifacts.t
 import { FailurePolicy } from '../pipeline/types.ts';
 import { findReferences, walkStrings } from '../pipeline/references.ts';
 import type { Registry } from '../stages/registry.ts';
+import { metricStoreSchema, type MetricStoreConfig } from '../metrics/store.ts';
 
 export const COMMON_STAGE_KEYS = [
   'id',
@@ -62,6 +63,7 @@ export function pipelineSchema(registry: Registry) {
       description: s.string(),
       inputs: s.record(inputDecl, { pattern: /^[A-Za-z_][\w-]*$/, text: 'an input name' }).describe('Pipeline inputs, referenced as $(inputs.NAME).'),
       timeout: duration().describe('Fail the whole run when it takes longer than this.'),
+      metricStores: s.record(metricStoreSchema, { pattern: /^[A-Za-z_][\w-]*$/, text: 'a metric store name' }).describe('Metric stores (Prometheus endpoints) that canary-analysis stages name in metricStore.'),
       stages: s.array(stageSchema(registry), { minItems: 1 }).describe('The stages, a DAG through dependsOn.'),
     },
     ['name', 'stages'],
@@ -103,6 +105,7 @@ export interface Pipeline {
   inputs: Record<string, InputDecl> | undefined;
   timeoutMs?: number;
   stages: StageSpec[];
+  metricStores: Record<string, MetricStoreConfig>;
   locate: LoadedYaml['locate'];
 }
 
@@ -121,6 +124,7 @@ export function loadPipeline(text: string, source: string, registry: Registry): 
     inputs: (parsed.inputs ?? {}) as Record<string, InputDecl>,
     timeoutMs: parsed.timeout,
     stages,
+    metricStores: (parsed.metricStores ?? {}) as Record<string, MetricStoreConfig>,
     locate: doc.locate,
   };
   checkGraph(pipeline, ctx.references!, doc);
@@ -138,7 +142,7 @@ export function loadInlineStage(text: string, source: string, registry: Registry
   const parsed = stageSchema(registry).parse(value ?? null, [], ctx);
   if (parsed === INVALID) throw problems(doc, ctx.issues);
   const spec = toSpec(parsed, value as Record<string, unknown>, [], doc);
-  const pipeline: Pipeline = { name: spec.id, application: applicationFromEnv() ?? spec.id, source, inputs: undefined, stages: [spec], locate: doc.locate };
+  const pipeline: Pipeline = { name: spec.id, application: applicationFromEnv() ?? spec.id, source, inputs: undefined, stages: [spec], metricStores: {}, locate: doc.locate };
   checkGraph(pipeline, ctx.references!, doc);
   return pipeline;
 }

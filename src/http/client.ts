@@ -1,5 +1,6 @@
 // HTTP behind one small interface, on Node's built-in fetch. Every request has a
 // timeout, every body is read up to a limit, and failures become one readable sentence.
+import { networkReason } from './raw.ts';
 
 export interface HttpRequest {
   method: string;
@@ -81,23 +82,8 @@ async function readBounded(res: Response, max: number): Promise<{ body: string; 
 function describeFailure(e: unknown, what: string, req: HttpRequest, timeout: AbortSignal): HttpError {
   if (timeout.aborted) return new HttpError(`${what} timed out after ${req.timeoutMs / 1000}s`, 'timeout');
   if (req.signal?.aborted) return new HttpError(`${what} was cancelled`, 'aborted');
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? '';
-  const reasons: Record<string, string> = {
-    ENOTFOUND: 'the host name does not resolve (DNS)',
-    EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
-    ECONNREFUSED: 'the connection was refused (nothing listens there)',
-    ECONNRESET: 'the connection was reset by the server',
-    UND_ERR_SOCKET: 'the server closed the connection',
-    ETIMEDOUT: 'the connection timed out',
-    DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed (TLS)',
-    SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain has a self-signed certificate (TLS)',
-    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified (TLS)',
-    CERT_HAS_EXPIRED: 'the server certificate has expired (TLS)',
-    ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not match the host name (TLS)',
-  };
-  const reason = reasons[code] ?? cause?.message ?? (e as Error).message;
-  return new HttpError(`${what} failed: ${reason}${code && !reasons[code] ? ` (${code})` : ''}`, 'network');
+  const cause = (e as { cause?: unknown }).cause;
+  return new HttpError(`${what} failed: ${networkReason(cause ?? e)}`, 'network');
 }
 
 /** Drops credentials and query strings from a URL before it is shown. */

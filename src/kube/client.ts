@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { retryAfterMs } from '../http/client.ts';
+import { networkReason, rawRequest, type RawResponse } from '../http/raw.ts';
 import { sleep } from '../util/sleep.ts';
 import { connect, KubeconfigError, type KubeAccess } from './kubeconfig.ts';
 
@@ -93,23 +94,10 @@ export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.Proc
   const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
 
   async function once(method: string, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal) {
-    const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
-    await conn.authorize(opts);
-    if (contentType) (opts.headers as Record<string, string>)['content-type'] = contentType;
-    // Node frames a DELETE body only when told its length; unframed, it poisons the kept-alive socket.
-    if (body !== undefined) (opts.headers as Record<string, string>)['content-length'] = String(Buffer.byteLength(body));
-    const url = new URL(server + path);
-    return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-      const req = (isHttps ? https : http).request(url, { ...opts, agent, signal, timeout: 60_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error('no answer within 60s')));
-      req.on('error', reject);
-      req.end(body);
-    });
+    const options: https.RequestOptions = {};
+    await conn.authorize(options);
+    const headers: Record<string, string> = { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}) };
+    return rawRequest({ url: server + path, method, headers, body, options, agent, timeoutMs: 60_000, signal });
   }
 
   /** One request with retries on conflicts, throttling, server errors and lost connections. */
@@ -117,14 +105,13 @@ export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.Proc
     const body = o.body === undefined ? undefined : JSON.stringify(o.body);
     let wait = 250;
     for (let attempt = 1; ; attempt++) {
-      let res: { status: number; body: string; headers: http.IncomingHttpHeaders } | undefined;
+      let res: RawResponse | undefined;
       let failure: KubeError;
       try {
         res = await once(method, path, body, o.contentType ?? (body ? 'application/json' : undefined), o.signal);
       } catch (e) {
         if (o.signal?.aborted) throw o.signal.reason;
-        const err = e as NodeJS.ErrnoException;
-        failure = new KubeError(`${what}: cannot reach the API server at ${server}: ${err.code ?? err.message}`, 0, 'Unreachable');
+        failure = new KubeError(`${what}: cannot reach the API server at ${server}: ${networkReason(e)}`, 0, 'Unreachable');
       }
       if (res) {
         if (res.status < 300) return res.body ? JSON.parse(res.body) : undefined;

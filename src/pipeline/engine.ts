@@ -33,6 +33,7 @@ export interface RunOptions {
   dryRun: boolean;
   workspace: string;
   tempDir: string;
+  reportDir: string;
   env: NodeJS.ProcessEnv;
   http: HttpClient;
   kube: (context?: string) => Promise<KubeClient>;
@@ -221,6 +222,8 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       requiredArtifacts: st.requiredArtifacts,
       workspace: o.workspace,
       tempDir: o.tempDir,
+      reportDir: o.reportDir,
+      metricStores: o.pipeline.metricStores,
       dryRun: o.dryRun,
       addSecret: (v) => o.secrets.add(v),
       stageStatus: (id) => records.get(id)?.record.status,
@@ -264,6 +267,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
           outputs: (products.outputs ?? {}) as Record<string, OutputValue>,
           artifacts: kept,
           line: st.line,
+          summary: products.summary,
         },
         stopsBranch: false,
       };
@@ -279,6 +283,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
         outcome.record.durationMs = now() - startedAt;
       } else {
         outcome = failed(st, message, now() - startedAt, startedAt, e instanceof StageError ? e.details : undefined);
+        if (e instanceof StageError && e.summary) outcome.record.summary = e.summary;
       }
     } finally {
       clearTimeout(timer);

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ObjectSchema } from '../config/schema.ts';
 import type { HttpClient } from '../http/client.ts';
 import type { KubeClient } from '../kube/client.ts';
+import type { MetricStoreConfig } from '../metrics/store.ts';
 
 export const StageStatus = {
   Succeeded: 'succeeded',
@@ -28,6 +29,8 @@ export type OutputValue = string | number | boolean | null | OutputValue[] | { [
 export interface StageProducts {
   outputs?: Record<string, OutputValue>;
   artifacts?: Artifact[];
+  /** An HTML fragment for the job summary, every value in it already escaped. */
+  summary?: string;
 }
 
 export interface StageContext {
@@ -43,6 +46,10 @@ export interface StageContext {
   workspace: string;
   /** A private directory for this run's temporary files, removed by the post step. */
   tempDir: string;
+  /** Where reports go (kept after the run). */
+  reportDir: string;
+  /** Metric stores declared in the pipeline file, by name. */
+  metricStores: Readonly<Record<string, MetricStoreConfig>>;
   dryRun: boolean;
   /** Registers a value that must never appear in logs, outputs or reports. */
   addSecret(value: string): void;
@@ -74,9 +81,12 @@ export interface StageType<C> {
 export class StageError extends Error {
   override name = 'StageError';
   readonly details?: Record<string, OutputValue>;
-  constructor(message: string, details?: Record<string, OutputValue>) {
+  /** A job summary fragment even though the stage failed (e.g. the canary report). */
+  readonly summary?: string;
+  constructor(message: string, details?: Record<string, OutputValue>, summary?: string) {
     super(message);
     this.details = details;
+    this.summary = summary;
   }
 }
 
@@ -94,6 +104,8 @@ export interface StageRecord {
   reason?: string;
   /** Line of the stage in its pipeline file, for annotations. */
   line?: number;
+  /** The stage's own job summary section (HTML, escaped). */
+  summary?: string;
 }
 
 export const PipelineResult = {

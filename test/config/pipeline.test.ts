@@ -67,7 +67,7 @@ stages:
     dependson: [a]
     onFailure: stop
 `);
-    assert.match(lines[0]!, /^pipe.yml:4:11: stages\[0\]\.type has the string "webhok" \(did you mean "webhook"\?\); expected one of webhook, precondition, wait$/);
+    assert.match(lines[0]!, /^pipe.yml:4:11: stages\[0\]\.type has the string "webhok" \(did you mean "webhook"\?\); expected one of webhook, precondition, wait, deploy, /);
     assert.match(lines[1]!, /^pipe.yml:8:16: stages\[1\]\.dependson is not a known key \(did you mean "dependsOn"\?\)/);
     assert.match(lines[2]!, /^pipe.yml:9:16: stages\[1\]\.onFailure has the string "stop"; expected one of "fail-pipeline", "stop-branch", "stop-branch-fail-pipeline", "continue"$/);
   });

@@ -63,6 +63,7 @@ export async function runYaml(
     context?: string;
     workspace?: string;
     dryRun?: boolean;
+    reportDir?: string;
   } = {},
 ): Promise<RunResult> {
   const lines: string[] = [];
@@ -82,6 +83,7 @@ export async function runYaml(
     dryRun: opts.dryRun ?? false,
     workspace: opts.workspace ?? process.cwd(),
     tempDir: '/tmp',
+    reportDir: opts.reportDir ?? '/tmp/rollgate-test-reports',
     env: process.env,
     http: createHttpClient(),
     kube: kubeFactory({ kubeconfigPath: opts.kubeconfig, context: opts.context }, process.env),
