@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { execute, loadFromSettings, type RunSettings } from '../runner.ts';
 import { Secrets } from '../log/secrets.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -21,6 +21,9 @@ export const ExitCode = { Succeeded: 0, Failed: 1, Invalid: 2 } as const;
 const USAGE = `Usage:
   rollgate run <pipeline.yml> [options]     run a pipeline
   rollgate validate <pipeline.yml>          check a pipeline file and exit
+  rollgate canary [options]                 run a canary analysis from the terminal (rollgate canary --help)
+  rollgate judge [options]                  judge recorded series offline (rollgate judge --help)
+  rollgate metrics-store check [options]    check a Prometheus endpoint answers (rollgate metrics-store --help)
 
 Options for run:
   --stage ID             run only this stage (repeatable); others count as done elsewhere
@@ -46,6 +49,14 @@ const defaultIo: Io = {
 };
 
 export async function main(argv: string[], io: Io = defaultIo, signal?: AbortSignal): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'judge') return (await import('./judge.ts')).judgeCommand(rest, io);
+  if (first === 'canary') return (await import('./canary.ts')).canaryCommand(rest, io, signal);
+  if (first === 'metrics-store') return (await import('./metrics-store.ts')).metricsStoreCommand(rest, io);
+  return runCommand(argv, io, signal);
+}
+
+async function runCommand(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -114,49 +125,70 @@ export async function main(argv: string[], io: Io = defaultIo, signal?: AbortSig
       return ExitCode.Succeeded;
     }
 
-    const secrets = new Secrets();
-    const tempDir = mkdtempSync(path.join(os.tmpdir(), 'rollgate-'));
-    const sink: LogSink = {
-      line: (t, level) => {
-        if (level === 'debug' && !process.env.ROLLGATE_DEBUG) return;
-        io.out(`  ${level === 'warn' ? paint('33', t) : t}`);
-      },
-      startGroup: (t) => io.out(paint('1', `▸ ${t}`)),
-      endGroup: () => undefined,
-    };
-    const controller = new AbortController();
-    const stop = () => controller.abort(new Error('interrupted'));
-    signal?.addEventListener('abort', stop);
-    const onSig = () => {
-      if (controller.signal.aborted) process.exit(ExitCode.Failed);
-      io.err('Stopping running stages (press Ctrl-C again to quit at once)...');
-      stop();
-    };
-    process.on('SIGINT', onSig);
-    process.on('SIGTERM', onSig);
-    try {
-      const { report, reportPath } = await execute({ ...settings, tempDir }, { sink, secrets, signal: controller.signal, env: process.env, http: createHttpClient() });
-      io.out('');
-      for (const st of report.stages) {
-        const line = `${symbol(st.status)} ${st.id.padEnd(20)} ${st.status.padEnd(16)} ${st.durationMs === undefined ? '' : formatDuration(st.durationMs)}`;
-        io.out(st.status === 'succeeded' ? paint('32', line) : st.status === 'failed' ? paint('31', line) : line);
-      }
-      const ok = report.result === PipelineResult.Succeeded;
-      io.out(`\n${paint(ok ? '32' : '31', `Pipeline ${report.pipeline} ${report.result}`)} in ${formatDuration(report.durationMs)}${report.dryRun ? ' (dry run)' : ''}`);
-      io.out(`Report: ${reportPath}`);
-      for (const st of report.stages.filter((x) => x.error)) io.err(secrets.mask(`${settings.pipelineFile}${st.line ? `:${st.line}` : ''}: stage ${st.id}: ${st.error}`));
-      return ok ? ExitCode.Succeeded : ExitCode.Failed;
-    } finally {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
-      rmSync(tempDir, { recursive: true, force: true });
-    }
+    return await runSettings(settings, io, signal);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      io.err(`${paint('31', 'Invalid configuration:')}\n${e.message}`);
-      return ExitCode.Invalid;
+    return reportError(e, io);
+  }
+}
+
+/** Invalid configuration exits 2 with every problem listed; anything else exits 1. */
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof ConfigError) {
+    io.err(`${io.color ? '\x1b[31mInvalid configuration:\x1b[0m' : 'Invalid configuration:'}\n${e.message}`);
+    return ExitCode.Invalid;
+  }
+  io.err(`rollgate: ${errorMessage(e)}`);
+  return ExitCode.Failed;
+}
+
+/** Parses a command's options; a usage error prints the usage and exits 2. */
+export function parseOptions(argv: string[], options: NonNullable<ParseArgsConfig['options']>, usage: string, io: Io): { values: Record<string, unknown>; positionals: string[] } | undefined {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.err(`rollgate: ${errorMessage(e)}\n\n${usage}`);
+    return undefined;
+  }
+}
+
+/** Runs a pipeline (or one inline stage) with terminal output; returns the exit code. */
+export async function runSettings(settings: Omit<RunSettings, 'tempDir'>, io: Io, signal?: AbortSignal): Promise<number> {
+  const paint = (code: string, s: string) => (io.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const secrets = new Secrets();
+  const tempDir = mkdtempSync(path.join(os.tmpdir(), 'rollgate-'));
+  const sink: LogSink = {
+    line: (t, level) => {
+      if (level === 'debug' && !process.env.ROLLGATE_DEBUG) return;
+      io.out(`  ${level === 'warn' ? paint('33', t) : t}`);
+    },
+    startGroup: (t) => io.out(paint('1', `▸ ${t}`)),
+    endGroup: () => undefined,
+  };
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted'));
+  signal?.addEventListener('abort', stop);
+  const onSig = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.Failed);
+    io.err('Stopping running stages (press Ctrl-C again to quit at once)...');
+    stop();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  try {
+    const { report, reportPath } = await execute({ ...settings, tempDir }, { sink, secrets, signal: controller.signal, env: process.env, http: createHttpClient() });
+    io.out('');
+    for (const st of report.stages) {
+      const line = `${symbol(st.status)} ${st.id.padEnd(20)} ${st.status.padEnd(16)} ${st.durationMs === undefined ? '' : formatDuration(st.durationMs)}`;
+      io.out(st.status === 'succeeded' ? paint('32', line) : st.status === 'failed' ? paint('31', line) : line);
     }
-    io.err(`rollgate: ${errorMessage(e)}`);
-    return ExitCode.Failed;
+    const ok = report.result === PipelineResult.Succeeded;
+    io.out(`\n${paint(ok ? '32' : '31', `Pipeline ${report.pipeline} ${report.result}`)} in ${formatDuration(report.durationMs)}${report.dryRun ? ' (dry run)' : ''}`);
+    io.out(`Report: ${reportPath}`);
+    for (const st of report.stages.filter((x) => x.error)) io.err(secrets.mask(`${settings.pipelineFile ?? settings.inlineStage?.source}${st.line ? `:${st.line}` : ''}: stage ${st.id}: ${st.error}`));
+    return ok ? ExitCode.Succeeded : ExitCode.Failed;
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    rmSync(tempDir, { recursive: true, force: true });
   }
 }
