@@ -1,5 +1,4 @@
 import { readFileSync, globSync } from 'node:fs';
-import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { s, type Infer } from '../config/schema.ts';
 import { artifactMatchSchema, ArtifactType, matches, describeMatch, type Artifact } from '../pipeline/artifacts.ts';

@@ -1,7 +1,7 @@
 // Kubernetes stages against the real control plane of the local environment.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runYaml, statusOf } from '../helpers/engine.ts';
+import { runYaml } from '../helpers/engine.ts';
 import { testEnv, kubectl, makeNamespace } from '../helpers/testenv.ts';
 
 const env = testEnv();
