@@ -110,6 +110,7 @@ export interface MetricResult {
   reason: string;
   /** Canary mean / baseline mean; NaN when either mean is 0 or a side is empty. */
   ratio: number;
+  /** The common language effect size, when it is the metric's effect measure. */
   cles?: number;
   /** The Mann-Whitney estimate of the shift canary − baseline. */
   estimate?: number;

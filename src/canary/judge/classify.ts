@@ -12,7 +12,7 @@ import {
   type MetricSeries,
   type SideStats,
 } from '../types.ts';
-import { cles, mean, summarize } from '../stats/descriptive.ts';
+import { cles, mean, summarizeSorted } from '../stats/descriptive.ts';
 import { mannWhitneySorted, type ShiftEstimate } from '../stats/mann-whitney.ts';
 import { createRandom, seriesKey } from '../stats/random.ts';
 import { sortAscending } from '../stats/sort.ts';
@@ -35,11 +35,12 @@ export function classifyMetric(series: MetricSeries, settings: JudgeSettings): M
     critical: false,
     muted: metric.muted,
     reason: '',
-    ratio: meanRatio(baseline.values, canary.values),
-    baseline: summarize(baseline.values),
-    canary: summarize(canary.values),
+    ratio: NaN,
+    baseline: summarizeSorted(baseline.values),
+    canary: summarizeSorted(canary.values),
     warnings: [...sideWarnings('baseline', baseline, metric), ...sideWarnings('canary', canary, metric)],
   };
+  result.ratio = ratioOf(result.baseline.mean, result.canary.mean);
   try {
     return { ...result, ...classify(metric, baseline.values, canary.values, result, settings, seriesKey(metric.name, series.labels)) };
   } catch (e) {
@@ -70,6 +71,7 @@ function classify(
   if (sameElements(baseline, canary)) {
     return { classification: MetricClassification.Pass, critical: false, reason: 'canary and baseline data are identical' };
   }
+  let ratio = stats.ratio;
   if (baseline[0] === baseline[baseline.length - 1] && canary[0] === canary[canary.length - 1]) {
     if (baseline[0] === canary[0]) {
       return { classification: MetricClassification.Pass, critical: false, reason: `both sides hold the single value ${fmt(baseline[0]!)}` };
@@ -79,12 +81,14 @@ function classify(
     const random = createRandom(settings.seed, key);
     canary = jitter(canary, random.gaussian);
     baseline = jitter(baseline, random.gaussian);
+    // Kayenta reports the ratio of the jittered samples; it differs from the plain one by ~1e-5.
+    ratio = ratioOf(mean(baseline), mean(canary));
   }
 
   const shift = mannWhitneySorted(canary, baseline, settings.confidenceLevel);
-  const ratio = meanRatio(baseline, canary);
-  const clesValue = cles(canary, baseline);
-  const effect = metric.effectSize.measure === EffectMeasure.Cles ? clesValue : ratio;
+  // CLES costs one more pass over both samples: computed only when it is the effect measure.
+  const clesValue = metric.effectSize.measure === EffectMeasure.Cles ? cles(canary, baseline) : undefined;
+  const effect = clesValue ?? ratio;
   const bound = settings.tolerance * Math.abs(shift.estimate);
   const up = metric.direction !== Direction.Decrease;
   const down = metric.direction !== Direction.Increase;
@@ -96,7 +100,12 @@ function classify(
   const isLow = !isHigh && down && lower && (Number.isNaN(effect) || effect <= allowedDecrease);
 
   const facts: ReasonFacts = { shift, bound, ratio, effect, stats, metric, settings };
-  const measured = { ratio, cles: clesValue, estimate: shift.estimate, confidenceInterval: { lower: shift.lower, upper: shift.upper } };
+  const measured = {
+    ratio,
+    ...(clesValue === undefined ? {} : { cles: clesValue }),
+    estimate: shift.estimate,
+    confidenceInterval: { lower: shift.lower, upper: shift.upper },
+  };
   if (isHigh || isLow) {
     const critical =
       metric.critical && (Number.isNaN(effect) || (isHigh ? effect >= criticalIncrease : effect <= criticalDecrease));
@@ -139,10 +148,8 @@ function jitter(values: Float64Array, gaussian: () => number): Float64Array {
 }
 
 /** Kayenta's mean ratio canary/baseline, NaN when either mean is 0 (or a side is empty). */
-function meanRatio(baseline: ArrayLike<number>, canary: ArrayLike<number>): number {
-  const b = mean(baseline);
-  const c = mean(canary);
-  return b === 0 || c === 0 ? NaN : c / b;
+function ratioOf(baselineMean: number, canaryMean: number): number {
+  return baselineMean === 0 || canaryMean === 0 ? NaN : canaryMean / baselineMean;
 }
 
 function sideWarnings(side: string, prepared: Prepared, metric: MetricConfig): string[] {

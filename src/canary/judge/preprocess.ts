@@ -25,7 +25,8 @@ export function preprocess(raw: readonly number[], nanStrategy: NanStrategy, out
   let n = 0;
   let nan = 0;
   let infinite = 0;
-  for (const v of raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i]!;
     if (Number.isFinite(v)) {
       values[n++] = v;
       continue;

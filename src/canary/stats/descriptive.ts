@@ -81,3 +81,11 @@ export function summarize(values: ArrayLike<number>): SideStats {
   const m = mean(values);
   return { count: n, mean: m, std: std(values, m), min, max };
 }
+
+/** As summarize, for values sorted ascending: min and max are the ends. */
+export function summarizeSorted(sorted: ArrayLike<number>): SideStats {
+  const n = sorted.length;
+  if (n === 0) return { count: 0, mean: NaN, std: NaN, min: NaN, max: NaN };
+  const m = mean(sorted);
+  return { count: n, mean: m, std: std(sorted, m), min: sorted[0]!, max: sorted[n - 1]! };
+}

@@ -10,9 +10,10 @@
 // values are identical, not merely close.
 import { normalQuantile } from './normal.ts';
 import { zeroin } from './zeroin.ts';
+import { sortAscending } from './sort.ts';
+import { ROOT_OPTIONS, TiedObservationsError, standardised } from './wilcoxon.ts';
 
-/** R's uniroot settings in wilcox.test (tol.root = 1e-4, maxiter = 1000). */
-const ROOT_OPTIONS = { tolerance: 1e-4, maxIterations: 1000 } as const;
+export { TiedObservationsError } from './wilcoxon.ts';
 
 export interface ShiftEstimate {
   /** The estimated shift of x relative to y (positive: x is higher). */
@@ -21,20 +22,13 @@ export interface ShiftEstimate {
   upper: number;
 }
 
-export class TiedObservationsError extends Error {
-  constructor() {
-    super('cannot compute the confidence interval: all observations are tied');
-    this.name = 'TiedObservationsError';
-  }
-}
-
 /**
  * The shift of x relative to y with its two-sided confidence interval at confidenceLevel.
  * The inputs are copied and sorted; callers that already hold sorted typed arrays use
  * mannWhitneySorted.
  */
 export function mannWhitney(x: ArrayLike<number>, y: ArrayLike<number>, confidenceLevel: number): ShiftEstimate {
-  return mannWhitneySorted(Float64Array.from(x).sort(), Float64Array.from(y).sort(), confidenceLevel);
+  return mannWhitneySorted(sortAscending(Float64Array.from(x)), sortAscending(Float64Array.from(y)), confidenceLevel);
 }
 
 /** As mannWhitney, for samples sorted ascending, finite, and not empty. */
@@ -51,6 +45,7 @@ export function mannWhitneySorted(xs: Float64Array, ys: Float64Array, confidence
   // R throws "lower < upper is not fulfilled" here; it only happens when both sides are
   // one repeated value each, which the classifier jitters before calling us.
   if (!(muMin < muMax)) throw new TiedObservationsError();
+  const zq = normalQuantile(alpha / 2);
 
   const corrected = (d: number) => {
     ranks.at(d);
@@ -71,7 +66,6 @@ export function mannWhitneySorted(xs: Float64Array, ys: Float64Array, confidence
     if (fUpper >= 0) return muMax;
     return zeroin(muMin, muMax, fLower, fUpper, (d) => corrected(d) - zq, ROOT_OPTIONS);
   };
-  const zq = normalQuantile(alpha / 2);
   const lower = root(-zq);
   const upper = root(zq);
 
@@ -92,71 +86,95 @@ export function mannWhitneySorted(xs: Float64Array, ys: Float64Array, confidence
 }
 
 /**
- * The rank statistic of (x − d) ∪ y for one shift d at a time: dz = Σ rank(x) − nx(nx+1)/2
- * − nx·ny/2 with average ranks for ties, and the tie term Σ(t³ − t) over tie groups.
+ * The rank statistic of (x − d) ∪ y for one shift d at a time. Both samples are kept as
+ * distinct values with counts, so series with many repeated values (quantised rates, integer
+ * counts) cost as many steps as they have distinct values. Distinct x values that collide
+ * after the subtraction (rounding) are merged into one tie group, exactly as R ranks them.
  */
 class ShiftRanks {
-  private readonly xs: Float64Array;
-  private readonly ys: Float64Array;
+  private readonly xu: Float64Array;
+  private readonly xc: Float64Array;
+  /** Distinct y values, then +Infinity, which ends every scan without a bounds check. */
+  private readonly yu: Float64Array;
+  /** below[k]: how many y are below yu[k]; below[distinct count] = ny. */
+  private readonly below: Float64Array;
+  private readonly nx: number;
+  private readonly ny: number;
   /** Σ(t³ − t) over the groups of equal values within y alone: y does not move with d. */
   private readonly yTies: number;
-  dz = 0;
-  sigma = 0;
+  private twiceU = 0;
+  private ties = 0;
 
   constructor(xs: Float64Array, ys: Float64Array) {
-    this.xs = xs;
-    this.ys = ys;
+    this.nx = xs.length;
+    this.ny = ys.length;
+    const x = distinct(xs, 0);
+    this.xu = x.values;
+    this.xc = x.counts;
+    const y = distinct(ys, 1);
+    y.values[y.size] = Infinity;
+    this.yu = y.values;
+    // Cumulative counts, and Σ(t³ − t) over y's own tie groups.
+    const below = new Float64Array(y.size + 1);
     let ties = 0;
-    for (let j = 0; j < ys.length; ) {
-      let k = j + 1;
-      while (k < ys.length && ys[k] === ys[j]) k++;
-      const t = k - j;
+    for (let k = 0; k < y.size; k++) {
+      const t = y.counts[k]!;
+      below[k + 1] = below[k]! + t;
       ties += t * t * t - t;
-      j = k;
     }
+    this.below = below;
     this.yTies = ties;
   }
 
   at(d: number): void {
-    const xs = this.xs;
-    const ys = this.ys;
-    const nx = xs.length;
-    const ny = ys.length;
-    // j: how many y lie below the current x − d; twiceU: 2·Σ(#y below + ½·#y equal),
-    // which is 2·(Σ rank(x) − nx(nx+1)/2) and stays an exact integer.
-    let j = 0;
+    const { xu, xc, yu, below } = this;
+    const groups = xu.length;
+    // k: the first distinct y not below the current x − d; twiceU: 2·Σ(#y below + ½·#y
+    // equal) over x, which is 2·(Σ rank(x) − nx(nx+1)/2) and stays an exact integer.
+    let k = 0;
     let twiceU = 0;
     let ties = this.yTies;
-    let i = 0;
-    while (i < nx) {
-      // x − d is computed exactly as R does, so values that collide after the
-      // subtraction (rounding) tie here as they tie in R.
-      const a = xs[i]! - d;
-      let cx = 1;
-      i++;
-      while (i < nx && xs[i]! - d === a) {
-        cx++;
-        i++;
-      }
-      while (j < ny && ys[j]! < a) j++;
-      let k = j;
-      while (k < ny && ys[k] === a) k++;
-      const cy = k - j;
-      twiceU += cx * (2 * j + cy);
+    let g = 0;
+    while (g < groups) {
+      const a = xu[g]! - d;
+      let cx = xc[g]!;
+      g++;
+      while (g < groups && xu[g]! - d === a) cx += xc[g++]!;
+      // Interleaved samples advance one or two values per x: two branch-free steps first
+      // save most of the mispredicted loop exits, which dominate this pass.
+      k += +(yu[k]! < a);
+      k += +(yu[k]! < a);
+      while (yu[k]! < a) k++;
+      const lo = below[k]!;
+      const cy = yu[k] === a ? below[k + 1]! - lo : 0;
+      twiceU += cx * (2 * lo + cy);
       if (cx > 1 || cy > 0) {
         const t = cx + cy;
         ties += t * t * t - t - (cy * cy * cy - cy);
       }
     }
-    this.dz = twiceU / 2 - (nx * ny) / 2;
-    const n = nx + ny;
-    this.sigma = Math.sqrt(((nx * ny) / 12) * (n + 1 - ties / (n * (n - 1))));
+    this.twiceU = twiceU;
+    this.ties = ties;
   }
 
-  /** (dz − correction)/σ, R's W(d); the correction is sign(dz)·½ when corrected. */
+  /** R's W(d) at the last shift given to at(). */
   standardised(corrected: boolean): number {
-    if (this.sigma === 0) throw new TiedObservationsError();
-    const correction = corrected ? Math.sign(this.dz) * 0.5 : 0;
-    return (this.dz - correction) / this.sigma;
+    return standardised(this.twiceU, this.ties, this.nx, this.ny, corrected);
   }
+}
+
+/** The distinct values of a sorted sample (with `spare` free slots after them) and their counts. */
+function distinct(sorted: Float64Array, spare: number): { values: Float64Array; counts: Float64Array; size: number } {
+  const values = new Float64Array(sorted.length + spare);
+  const counts = new Float64Array(sorted.length + spare);
+  let k = -1;
+  for (let i = 0; i < sorted.length; i++) {
+    const v = sorted[i]!;
+    if (k < 0 || v !== values[k]) values[++k] = v;
+    counts[k]!++;
+  }
+  const size = k + 1;
+  return size === sorted.length
+    ? { values, counts, size }
+    : { values: values.slice(0, size + spare), counts: counts.slice(0, size + spare), size };
 }
