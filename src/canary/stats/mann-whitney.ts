@@ -9,7 +9,7 @@
 // The statistic is computed with integers where R uses half-integer rank sums, so the
 // values are identical, not merely close.
 import { normalQuantile } from './normal.ts';
-import { zeroin } from './zeroin.ts';
+import { zeroinSteps } from './zeroin.ts';
 import { sortAscending } from './sort.ts';
 import { ROOT_OPTIONS, TiedObservationsError, standardised } from './wilcoxon.ts';
 
@@ -47,10 +47,6 @@ export function mannWhitneySorted(xs: Float64Array, ys: Float64Array, confidence
   if (!(muMin < muMax)) throw new TiedObservationsError();
   const zq = normalQuantile(alpha / 2);
 
-  const corrected = (d: number) => {
-    ranks.at(d);
-    return ranks.standardised(true);
-  };
   ranks.at(muMin);
   const wMin = ranks.standardised(true);
   const wMinRaw = ranks.standardised(false);
@@ -58,31 +54,54 @@ export function mannWhitneySorted(xs: Float64Array, ys: Float64Array, confidence
   const wMax = ranks.standardised(true);
   const wMaxRaw = ranks.standardised(false);
 
-  // With no sign change the interval end is the end of the search range, as in R.
-  const root = (zq: number): number => {
-    const fLower = wMin - zq;
+  // The three roots, each searched exactly as R searches it. With no sign change an
+  // interval end is the end of the search range, as in R. R sets correct <- FALSE before
+  // the estimate: the point estimate has no continuity correction (Kayenta's Scala port
+  // keeps it; we follow R, whose answers we test against).
+  const searches: Search[] = [];
+  const interval = (level: number): number | Search => {
+    const fLower = wMin - level;
     if (fLower <= 0) return muMin;
-    const fUpper = wMax - zq;
+    const fUpper = wMax - level;
     if (fUpper >= 0) return muMax;
-    return zeroin(muMin, muMax, fLower, fUpper, (d) => corrected(d) - zq, ROOT_OPTIONS);
+    return search(zeroinSteps(muMin, muMax, fLower, fUpper, ROOT_OPTIONS), true, level);
   };
-  const lower = root(-zq);
-  const upper = root(zq);
+  const search = (steps: Generator<number, number, number>, corrected: boolean, level: number): Search => {
+    const s: Search = { steps, corrected, level, next: steps.next() };
+    searches.push(s);
+    return s;
+  };
+  const lower = interval(-zq);
+  const upper = interval(zq);
+  const estimate = search(zeroinSteps(muMin, muMax, wMinRaw, wMaxRaw, ROOT_OPTIONS), false, 0);
 
-  // R sets correct <- FALSE before the estimate: the point estimate has no continuity
-  // correction (Kayenta's Scala port keeps it; we follow R, whose answers we test against).
-  const estimate = zeroin(
-    muMin,
-    muMax,
-    wMinRaw,
-    wMaxRaw,
-    (d) => {
-      ranks.at(d);
-      return ranks.standardised(false);
-    },
-    ROOT_OPTIONS,
-  );
-  return { estimate, lower, upper };
+  // The searches are independent, so they advance in lockstep: one pass over the data
+  // evaluates the next shift of every search still running.
+  for (let running = searches.filter((s) => !s.next.done); running.length; running = running.filter((s) => !s.next.done)) {
+    const shifts = running.map((s) => s.next.value);
+    const counted = ranks.atEach(shifts);
+    running.forEach((s, i) => {
+      s.next = s.steps.next(standardisedOf(counted[i]!, nx, ny, s.corrected) - s.level);
+    });
+  }
+  const rootOf = (r: number | Search) => (typeof r === 'number' ? r : (r.next.value as number));
+  return { estimate: rootOf(estimate), lower: rootOf(lower), upper: rootOf(upper) };
+}
+
+interface Search {
+  steps: Generator<number, number, number>;
+  corrected: boolean;
+  level: number;
+  next: IteratorResult<number, number>;
+}
+
+interface Counted {
+  twiceU: number;
+  ties: number;
+}
+
+function standardisedOf(c: Counted, nx: number, ny: number, corrected: boolean): number {
+  return standardised(c.twiceU, c.ties, nx, ny, corrected);
 }
 
 /**
@@ -102,6 +121,8 @@ class ShiftRanks {
   private readonly ny: number;
   /** Σ(t³ − t) over the groups of equal values within y alone: y does not move with d. */
   private readonly yTies: number;
+  /** True when distinct x values stay distinct after subtracting any shift searched. */
+  private readonly separated: boolean;
   private twiceU = 0;
   private ties = 0;
 
@@ -124,6 +145,13 @@ class ShiftRanks {
     }
     this.below = below;
     this.yTies = ties;
+    // x − d is within half an ulp of its magnitude, which is at most max|x| + max|d|; values
+    // further apart than that cannot round to one.
+    const span = Math.max(Math.abs(xs[0]! - ys[this.ny - 1]!), Math.abs(xs[this.nx - 1]! - ys[0]!));
+    const magnitude = Math.max(Math.abs(xs[0]!), Math.abs(xs[this.nx - 1]!)) + span;
+    let minGap = Infinity;
+    for (let g = 1; g < this.xu.length; g++) minGap = Math.min(minGap, this.xu[g]! - this.xu[g - 1]!);
+    this.separated = minGap > 4 * magnitude * Number.EPSILON;
   }
 
   at(d: number): void {
@@ -148,19 +176,84 @@ class ShiftRanks {
       const lo = below[k]!;
       const cy = yu[k] === a ? below[k + 1]! - lo : 0;
       twiceU += cx * (2 * lo + cy);
-      if (cx > 1 || cy > 0) {
-        const t = cx + cy;
-        ties += t * t * t - t - (cy * cy * cy - cy);
-      }
+      if (cx > 1 || cy > 0) ties += tieDelta(cx, cy);
     }
     this.twiceU = twiceU;
     this.ties = ties;
+  }
+
+  /**
+   * The counts at several shifts. One pass serves up to three shifts when the x values are
+   * far enough apart that no two merge after a subtraction; the independent scans then
+   * overlap in the processor, and three cost about as much as two single passes.
+   */
+  atEach(shifts: number[]): Counted[] {
+    if (shifts.length === 1 || !this.separated) {
+      return shifts.map((d) => {
+        this.at(d);
+        return { twiceU: this.twiceU, ties: this.ties };
+      });
+    }
+    const [d1, d2, d3 = d2] = shifts as [number, number, number?];
+    return this.atThree(d1, d2, d3).slice(0, shifts.length);
+  }
+
+  private atThree(d1: number, d2: number, d3: number): Counted[] {
+    const { xu, xc, yu, below } = this;
+    let k1 = 0;
+    let k2 = 0;
+    let k3 = 0;
+    let u1 = 0;
+    let u2 = 0;
+    let u3 = 0;
+    let t1 = this.yTies;
+    let t2 = t1;
+    let t3 = t1;
+    for (let g = 0; g < xu.length; g++) {
+      const x = xu[g]!;
+      const c = xc[g]!;
+      const a1 = x - d1;
+      const a2 = x - d2;
+      const a3 = x - d3;
+      k1 += +(yu[k1]! < a1);
+      k2 += +(yu[k2]! < a2);
+      k3 += +(yu[k3]! < a3);
+      k1 += +(yu[k1]! < a1);
+      k2 += +(yu[k2]! < a2);
+      k3 += +(yu[k3]! < a3);
+      while (yu[k1]! < a1) k1++;
+      while (yu[k2]! < a2) k2++;
+      while (yu[k3]! < a3) k3++;
+      const lo1 = below[k1]!;
+      const lo2 = below[k2]!;
+      const lo3 = below[k3]!;
+      const cy1 = yu[k1] === a1 ? below[k1 + 1]! - lo1 : 0;
+      const cy2 = yu[k2] === a2 ? below[k2 + 1]! - lo2 : 0;
+      const cy3 = yu[k3] === a3 ? below[k3 + 1]! - lo3 : 0;
+      u1 += c * (2 * lo1 + cy1);
+      u2 += c * (2 * lo2 + cy2);
+      u3 += c * (2 * lo3 + cy3);
+      if (c > 1 || cy1 > 0) t1 += tieDelta(c, cy1);
+      if (c > 1 || cy2 > 0) t2 += tieDelta(c, cy2);
+      if (c > 1 || cy3 > 0) t3 += tieDelta(c, cy3);
+    }
+    return [
+      { twiceU: u1, ties: t1 },
+      { twiceU: u2, ties: t2 },
+      { twiceU: u3, ties: t3 },
+    ];
   }
 
   /** R's W(d) at the last shift given to at(). */
   standardised(corrected: boolean): number {
     return standardised(this.twiceU, this.ties, this.nx, this.ny, corrected);
   }
+}
+
+/** How a tie group of c x values and cy y values adds to Σ(t³ − t) beyond y's own ties. */
+function tieDelta(c: number, cy: number): number {
+  const t = c + cy;
+  return t * t * t - t - (cy * cy * cy - cy);
 }
 
 /** The distinct values of a sorted sample (with `spare` free slots after them) and their counts. */

@@ -15,14 +15,24 @@ export interface ZeroinOptions {
  * A root of f in [ax, bx], given fa = f(ax) and fb = f(bx) of opposite signs (or zero).
  * Like R, it returns the last iterate when maxIterations runs out rather than failing.
  */
-export function zeroin(
+export function zeroin(ax: number, bx: number, fa: number, fb: number, f: (x: number) => number, options: ZeroinOptions): number {
+  const steps = zeroinSteps(ax, bx, fa, fb, options);
+  let step = steps.next();
+  while (!step.done) step = steps.next(f(step.value));
+  return step.value;
+}
+
+/**
+ * The same iteration as a generator: it yields each x to evaluate and takes f(x) back, so
+ * several root searches can share the passes over the data that their evaluations need.
+ */
+export function* zeroinSteps(
   ax: number,
   bx: number,
   fa: number,
   fb: number,
-  f: (x: number) => number,
   { tolerance, maxIterations }: ZeroinOptions,
-): number {
+): Generator<number, number, number> {
   let a = ax;
   let b = bx;
   let c = a;
@@ -73,7 +83,7 @@ export function zeroin(
     a = b;
     fa = fb;
     b += newStep;
-    fb = f(b);
+    fb = yield b;
     if ((fb > 0 && fc > 0) || (fb < 0 && fc < 0)) {
       c = a;
       fc = fa;
