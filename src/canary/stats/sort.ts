@@ -10,8 +10,6 @@ const RADIX_BITS = 11;
 const BUCKETS = 1 << RADIX_BITS;
 const MASK = BUCKETS - 1;
 
-const scratch = new Float64Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
 // Which 32-bit word of a double holds the sign and exponent on this platform.
 const HIGH = new Uint8Array(new Float64Array([-0]).buffer)[7] === 0x80 ? 1 : 0;
 
@@ -23,10 +21,10 @@ export function sortAscending(values: Float64Array): Float64Array {
   // Order-preserving unsigned keys: negative doubles have all bits flipped, others the sign bit.
   let keys = new Uint32Array(n);
   let vals = values.slice();
+  const words = new Uint32Array(vals.buffer, vals.byteOffset, 2 * n);
   const hist = new Uint32Array(3 * BUCKETS);
   for (let i = 0; i < n; i++) {
-    scratch[0] = vals[i]!;
-    const hi = scratchBits[HIGH]!;
+    const hi = words[2 * i + HIGH]!;
     const key = (hi & 0x80000000 ? ~hi : hi | 0x80000000) >>> 0;
     keys[i] = key;
     hist[key & MASK]!++;
