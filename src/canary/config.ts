@@ -79,7 +79,7 @@ const metricSchema = s.object(
 export const canaryConfigSchema = s.object(
   {
     name: s.string({ minLength: 1 }).describe('Name of the canary config.'),
-    description: s.string(),
+    description: s.string().describe('Free text for people reading the config and the report.'),
     judge: s
       .object({
         confidenceLevel: s.number({ min: 0.5, max: 0.9999 }).describe(`Confidence level of the Mann-Whitney interval. Default: ${DEFAULT_JUDGE_SETTINGS.confidenceLevel}.`),
