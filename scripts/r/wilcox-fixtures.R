@@ -3,8 +3,9 @@
 # Reads  test/fixtures/canary/wilcox-inputs.json
 # Writes test/fixtures/canary/wilcox-expected.json
 #
-# Both files are committed, so the tests never need R. Rerun this after changing the inputs:
-#   Rscript scripts/r/wilcox-fixtures.R          (from the repository root)
+# Both files are committed, so the tests never need R. The inputs come from
+# scripts/r/wilcox-inputs.mjs; after changing them, from the repository root:
+#   node scripts/r/wilcox-inputs.mjs && Rscript scripts/r/wilcox-fixtures.R
 # Needs R (Debian: r-base-core) and jsonlite (r-cran-jsonlite).
 
 suppressPackageStartupMessages(library(jsonlite))
