@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import path from 'node:path';
 import { pipelineSchema, stageSchema } from '../src/config/pipeline.ts';
 import { stageTypes } from '../src/stages/registry.ts';
+import { canaryConfigSchema } from '../src/canary/config.ts';
+import { metricStoreSchema } from '../src/metrics/store.ts';
 
 const check = process.argv.includes('--check');
 const stale = [];
@@ -27,6 +29,7 @@ const json = (schema, id, title) =>
   JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', $id: id, title, ...schema.json() }, null, 2) + '\n';
 emit('schema/pipeline.schema.json', json(pipelineSchema(stageTypes), 'https://rollgate.dev/schema/pipeline.schema.json', 'rollgate pipeline'));
 emit('schema/stage.schema.json', json(stageSchema(stageTypes), 'https://rollgate.dev/schema/stage.schema.json', 'rollgate stage'));
+emit('schema/canary-config.schema.json', json(canaryConfigSchema, 'https://rollgate.dev/schema/canary-config.schema.json', 'rollgate canary config'));
 
 const cell = (t) => String(t ?? '').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\n+/g, ' ').trim();
 const action = parse(readFileSync('action.yml', 'utf8'));
@@ -75,8 +78,25 @@ const common = (() => {
   ].join('\n');
 })();
 
+const fieldTable = (j, skip = []) =>
+  [
+    '| Field | Required | Type | Description |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(j.properties)
+      .filter(([k]) => !skip.includes(k))
+      .map(([k, v]) => `| \`${k}\` | ${(j.required ?? []).includes(k) ? 'yes' : 'no'} | ${cell(typeOf(v))} | ${cell(v.description)} |`),
+  ].join('\n');
+const canaryJson = canaryConfigSchema.json();
+const metricJson = canaryJson.properties.metrics.items;
+const canary = [
+  '**Canary config file**', '', fieldTable(canaryJson), '',
+  '**Each metric** (`metrics[]`)', '', fieldTable(metricJson), '',
+  '**effectSize**', '', fieldTable(metricJson.properties.effectSize), '',
+  '**Metric store** (`metricStores.<name>`, or inline in `metricStore`)', '', fieldTable(metricStoreSchema.json()),
+].join('\n');
+
 let readme = readFileSync('README.md', 'utf8');
-for (const [name, body] of Object.entries({ inputs, outputs, stages, common })) {
+for (const [name, body] of Object.entries({ inputs, outputs, stages, common, canary })) {
   const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
   if (!re.test(readme)) throw new Error(`README.md lacks the markers <!-- generated:${name} --> ... <!-- /generated:${name} -->`);
   readme = readme.replace(re, `$1${body}\n$2`);

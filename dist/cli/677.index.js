@@ -13,7 +13,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
 /* harmony import */ var _config_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8159);
 /* harmony import */ var _canary_config_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(292);
-/* harmony import */ var _canary_judge_index_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6624);
+/* harmony import */ var _canary_judge_index_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(297);
 /* harmony import */ var _canary_types_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(2613);
 /* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1091);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(4773);
