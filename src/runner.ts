@@ -25,6 +25,8 @@ export interface RunSettings {
   tempDir: string;
   /** Kubernetes access for the Kubernetes stages; default $KUBECONFIG and its current context. */
   kube?: KubeAccess;
+  /** Token for the GitHub stages; default $GITHUB_TOKEN. */
+  githubToken?: string;
 }
 
 export interface RunDeps {
@@ -82,6 +84,7 @@ export async function loadFromSettings(settings: RunSettings, registry: Registry
 
 export async function execute(settings: RunSettings, deps: RunDeps): Promise<{ report: RunReport; reportPath: string; pipeline: Pipeline }> {
   const registry = deps.registry ?? stageTypes;
+  deps.secrets.add(settings.githubToken ?? deps.env.GITHUB_TOKEN);
   const pipeline = await loadFromSettings(settings, registry);
   const mux = new StageLogMux(deps.sink, deps.secrets);
   const report = await runPipeline({
@@ -97,6 +100,7 @@ export async function execute(settings: RunSettings, deps: RunDeps): Promise<{ r
     env: deps.env,
     http: deps.http,
     kube: deps.kube ?? kubeFactory(settings.kube ?? {}, deps.env),
+    githubToken: settings.githubToken ?? (deps.env.GITHUB_TOKEN || undefined),
     mux,
     secrets: deps.secrets,
     signal: deps.signal,

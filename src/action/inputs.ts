@@ -45,6 +45,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSett
   }
   const reportDir = path.resolve(workspace, core.getInput('report-dir') || path.join(env.RUNNER_TEMP || os.tmpdir(), 'rollgate'));
   const kubeconfig = core.getInput('kubeconfig');
+  const githubToken = core.getInput('github-token');
+  if (githubToken) core.setSecret(githubToken);
   const context = core.getInput('context');
 
   return {
@@ -58,6 +60,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSett
     reportDir,
     kubeconfigContent: kubeconfig || undefined,
     kube: context ? { context } : undefined,
+    githubToken: githubToken || undefined,
   };
 }
 

@@ -37,6 +37,7 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   http: HttpClient;
   kube: (context?: string) => Promise<KubeClient>;
+  githubToken?: string;
   mux: StageLogMux;
   secrets: Secrets;
   /** Aborted on SIGINT/SIGTERM. */
@@ -232,6 +233,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       http: o.http,
       kube: o.kube,
       app: o.pipeline.application,
+      githubToken: o.githubToken,
     };
     let outcome: Outcome;
     try {

@@ -63,6 +63,8 @@ export interface StageContext {
   kube(context?: string): Promise<KubeClient>;
   /** The pipeline's application (moniker), for dynamic targets and annotations. */
   app: string;
+  /** Token for the GitHub API (the action's github-token input, or $GITHUB_TOKEN from a terminal); already masked. */
+  githubToken?: string;
 }
 
 export interface StageType<C> {
