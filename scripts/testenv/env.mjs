@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, wri
 import net from 'node:net';
 import path from 'node:path';
 import { tool, versions } from '../tools.mjs';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIR = path.resolve(process.env.ROLLGATE_ENV_DIR ?? path.join(ROOT, '.testenv'));
@@ -154,6 +155,64 @@ async function ensureCluster() {
   await waitFor('the default service account', () => kubectl(['get', 'serviceaccount', 'default', '-n', 'default']).status === 0);
 }
 
+/** A Go module's files, from the module cache (downloaded through the Go module proxy once). */
+function moduleDir(mod, version) {
+  const out = execFileSync('go', ['mod', 'download', '-json', `${mod}@${version}`], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' } });
+  const dir = JSON.parse(out).Dir;
+  if (!dir) throw new Error(`go mod download ${mod}@${version} gave no directory: ${out}`);
+  return dir;
+}
+
+/** SMI publishes its CRD as apiextensions v1beta1, which Kubernetes removed in 1.22: the same definition in v1. */
+function smiToV1(text) {
+  const crd = parseYaml(text);
+  const served = crd.spec.versions.find((v) => v.served) ?? crd.spec.versions[0];
+  const schema = crd.spec.validation?.openAPIV3Schema ?? {};
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: crd.metadata.name },
+    spec: {
+      group: crd.spec.group,
+      scope: crd.spec.scope,
+      names: crd.spec.names,
+      versions: [
+        {
+          name: served.name,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { ...schema.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } } } },
+          additionalPrinterColumns: (crd.spec.additionalPrinterColumns ?? []).map((c) => ({ name: c.name, type: c.type, description: c.description, jsonPath: c.JSONPath })),
+        },
+      ],
+    },
+  };
+}
+
+/** The published CRDs of the traffic routers the rollout stage drives: Istio, Gateway API, SMI. */
+function ensureCrds() {
+  const have = kubectl(['get', 'crd', '-o', 'name']).stdout ?? '';
+  const wanted = ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io', 'httproutes.gateway.networking.k8s.io', 'trafficsplits.split.smi-spec.io'];
+  if (wanted.every((w) => have.includes(w))) return log('traffic-router CRDs are installed (reused)');
+  const docs = [];
+  const istio = readFileSync(path.join(moduleDir('istio.io/api', versions.ISTIO_API_VERSION), 'kubernetes/customresourcedefinitions.gen.yaml'), 'utf8');
+  for (const d of parseAllDocuments(istio)) {
+    const o = d.toJS();
+    if (o && ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io'].includes(o.metadata?.name)) docs.push(o);
+  }
+  const gw = moduleDir('sigs.k8s.io/gateway-api', versions.GATEWAY_API_VERSION);
+  for (const f of ['gateway.networking.k8s.io_httproutes.yaml', 'gateway.networking.k8s.io_gateways.yaml', 'gateway.networking.k8s.io_gatewayclasses.yaml'])
+    docs.push(parseYaml(readFileSync(path.join(gw, 'config/crd/standard', f), 'utf8')));
+  docs.push(smiToV1(readFileSync(path.join(moduleDir('github.com/servicemeshinterface/smi-sdk-go', versions.SMI_SDK_VERSION), 'crds/split.yaml'), 'utf8')));
+  const r = spawnSync(tool('kubectl'), ['apply', '--server-side', '-f', '-'], { env: { ...process.env, KUBECONFIG }, input: docs.map((d) => JSON.stringify(d)).join('\n---\n'), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`installing the traffic-router CRDs failed: ${r.stderr}`);
+  for (const w of wanted) {
+    const e = kubectl(['wait', '--for=condition=Established', `crd/${w}`, '--timeout=60s']);
+    if (e.status !== 0) throw new Error(`CRD ${w} did not become established: ${e.stderr}`);
+  }
+  log(`installed CRDs: Istio ${versions.ISTIO_API_VERSION}, Gateway API ${versions.GATEWAY_API_VERSION}, SMI ${versions.SMI_SDK_VERSION}`);
+}
+
 async function ensureSamples(state) {
   for (const s of SAMPLES) {
     const p = state.processes[s.name];
@@ -257,6 +316,7 @@ export async function up() {
   const prometheus = ensurePrometheus();
   const state = readState();
   await ensureCluster();
+  ensureCrds();
   state.processes.cluster = { pids: kwokPids(), what: `kwok cluster ${CLUSTER}` };
   writeState(state);
   await ensureSamples(state);
