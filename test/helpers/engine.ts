@@ -64,6 +64,8 @@ export async function runYaml(
     workspace?: string;
     dryRun?: boolean;
     reportDir?: string;
+    /** Stage types to run with; default testRegistry. Extend it: `{ ...testRegistry, ...yours }`. */
+    registry?: Registry;
   } = {},
 ): Promise<RunResult> {
   const lines: string[] = [];
@@ -73,10 +75,11 @@ export async function runYaml(
     endGroup: () => lines.push('::endgroup::'),
   };
   const secrets = opts.secrets ?? new Secrets();
-  const pipeline = loadPipeline(yaml, 'test.yml', testRegistry);
+  const registry = opts.registry ?? testRegistry;
+  const pipeline = loadPipeline(yaml, 'test.yml', registry);
   const report = await runPipeline({
     pipeline,
-    registry: testRegistry,
+    registry,
     inputs: opts.inputs ?? {},
     artifacts: opts.artifacts ?? [],
     only: opts.only,
