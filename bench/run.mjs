@@ -2,7 +2,7 @@
 // `npm run bench -- startup` runs one.
 import { spawnSync } from 'node:child_process';
 
-const all = ['startup', 'testenv', 'deploy', 'judge', 'canary'];
+const all = ['startup', 'testenv', 'deploy', 'judge', 'canary', 'rollout'];
 const only = process.argv.slice(2);
 for (const name of only.length ? only : all) {
   console.log(`\n== bench: ${name}`);
