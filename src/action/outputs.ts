@@ -21,10 +21,19 @@ export function collectOutputs(report: RunReport, reportPath: string, workspace:
     report: reportPath,
     artifacts: JSON.stringify(report.artifacts),
   };
+  // `stages` gives every stage's status and short scalar outputs as one JSON object, so
+  // workflows can write fromJSON(steps.x.outputs.stages).deploy.replicaSet — outputs that
+  // action.yml cannot declare ahead of time, and that linters therefore cannot see.
+  const stages: Record<string, Record<string, OutputValue>> = {};
   for (const st of report.stages) {
     values[`${st.id}-status`] = st.status;
-    for (const [name, v] of Object.entries(st.outputs)) values[`${st.id}-${name}`] = text(v);
+    stages[st.id] = { status: st.status };
+    for (const [name, v] of Object.entries(st.outputs)) {
+      values[`${st.id}-${name}`] = text(v);
+      if (v === null || typeof v !== 'object') if (typeof v !== 'string' || v.length <= 1024) stages[st.id]![name] = v;
+    }
   }
+  values.stages = JSON.stringify(stages);
   const spilled: Record<string, string> = {};
   const dir = path.join(workspace, '.rollgate', 'outputs');
   const spill = (name: string) => {

@@ -156,6 +156,11 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
     return f.value;
   };
   const evaluate = (text: string) => parseExpression(text).evaluate(resolver(false));
+  // Pipeline-level metric stores may use inputs (a URL per environment), never stage outputs.
+  const metricStores = substitute(o.pipeline.metricStores, (ref) => {
+    if (ref.kind !== 'input') throw new ConfigError([{ source: o.pipeline.source, path: ['metricStores'], message: `uses ${ref.text}; only $(inputs.NAME) can be used outside stages` }]);
+    return resolver(true)(ref);
+  }) as typeof o.pipeline.metricStores;
 
   const running = new Map<string, Promise<void>>();
 
@@ -224,7 +229,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       workspace: o.workspace,
       tempDir: o.tempDir,
       reportDir: o.reportDir,
-      metricStores: o.pipeline.metricStores,
+      metricStores,
       dryRun: o.dryRun,
       addSecret: (v) => o.secrets.add(v),
       stageStatus: (id) => records.get(id)?.record.status,

@@ -1,0 +1,70 @@
+// The example workflows of examples/workflows, run end to end with act (host mode) on the
+// local environment: real jobs, `needs`, job outputs, the bundled action via `uses: ./`,
+// the real cluster and Prometheus. act cannot fetch remote actions offline, so
+// actions/checkout is replaced by a local stand-in that copies this repository into the
+// job's workspace (test/fixtures/act/checkout); the rest of each example runs as written.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { act } from '../helpers/act.ts';
+import { testEnv, kubectl, makeNamespace } from '../helpers/testenv.ts';
+
+const env = testEnv();
+const namespaces: string[] = [];
+after(() => {
+  for (const ns of namespaces) kubectl(env, ['delete', 'namespace', ns, '--wait=false']);
+});
+const ns = (p: string) => {
+  const n = makeNamespace(env, p);
+  namespaces.push(n);
+  return n;
+};
+const get = (n: string, what: string) => JSON.parse(kubectl(env, ['-n', n, 'get', what, '-o', 'json']).stdout);
+
+describe('examples/workflows with act', () => {
+  test('blue-green: two releases; the second serves, the first is disabled', () => {
+    const n = ns('bg');
+    for (const build of ['7', '8']) {
+      const r = act(env, 'examples/workflows/blue-green.yml', { inputs: { build, namespace: n } });
+      assert.equal(r.status, 0, r.output.slice(-3000));
+      assert.deepEqual(r.jobs, { release: 'succeeded' });
+    }
+    const r = act(env, 'examples/workflows/blue-green.yml', { inputs: { build: '9', namespace: n } });
+    assert.match(r.output, /now serving web-v002; disabled web-v001/);
+    const rs = get(n, 'replicaset/web-v002');
+    assert.equal(rs.spec.template.spec.containers[0].image, 'ghcr.io/acme/web:9');
+    assert.equal(rs.spec.template.metadata.labels['lb-web'], 'true');
+    assert.ok(!('lb-web' in get(n, 'replicaset/web-v001').spec.template.metadata.labels));
+  });
+
+  test('progressive-rollout: canary to 50% with analyses, paused, then promoted by the next job', () => {
+    const n = ns('pr');
+    kubectl(
+      env,
+      ['apply', '-f', '-'],
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web-stable, namespace: ${n} }
+spec:
+  replicas: 4
+  selector: { matchLabels: { app: web, track: stable } }
+  template:
+    metadata: { labels: { app: web, track: stable } }
+    spec: { containers: [{ name: web, image: "ghcr.io/acme/web:1.0.0" }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: ${n} }
+spec: { selector: { app: web }, ports: [{ port: 80 }] }
+`,
+    );
+    const r = act(env, 'examples/workflows/progressive-rollout.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
+    assert.equal(r.status, 0, r.output.slice(-4000));
+    assert.deepEqual(r.jobs, { canary: 'succeeded', promote: 'succeeded' });
+    assert.match(r.output, /paused at step 5: resume with action: promote/);
+    assert.equal(get(n, 'deployment/web-canary').spec.replicas, 4);
+    assert.equal(get(n, 'deployment/web-stable').spec.replicas, 0);
+    const state = JSON.parse(get(n, 'deployment/web-canary').metadata.annotations['rollgate.dev/rollout']);
+    assert.equal(state.status, 'completed');
+    assert.equal(state.history.filter((h: { score?: number }) => h.score !== undefined).length, 2);
+  });
+});
