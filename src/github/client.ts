@@ -81,6 +81,11 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** Base of the back-off between retries of 5xx answers (Octokit waits base × n²). */
   retryBaseMs?: number;
+  /**
+   * Space write requests a second apart, as GitHub asks of integrations to stay clear of its
+   * secondary rate limits (and retry when it is hit anyway). Default: true.
+   */
+  paceWrites?: boolean;
 }
 
 export async function createGitHubClient(o: ClientOptions): Promise<GitHubClient> {
@@ -107,6 +112,7 @@ export async function createGitHubClient(o: ClientOptions): Promise<GitHubClient
       log: { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.warn(m) },
       retry: { retryAfterBaseValue: o.retryBaseMs ?? 1000 },
       throttle: {
+        enabled: o.paceWrites !== false,
         onRateLimit: (after: number, req: { method: string; url: string }, _k: unknown, retryCount: number) => {
           const again = retryCount < 1 && after <= MAX_RATE_LIMIT_WAIT_S;
           log.warn(`GitHub's rate limit is used up (${req.method} ${req.url}); ${again ? `retrying when it resets in ${after}s` : `it resets in ${after}s, giving up`}`);
@@ -155,11 +161,19 @@ export async function createGitHubClient(o: ClientOptions): Promise<GitHubClient
   };
 }
 
+export interface ClientRequest {
+  repository?: string;
+  permissions: string;
+}
+
+/** How a GitHub stage gets its client; tests pass their own. */
+export type GitHubFactory = (ctx: StageContext, o: ClientRequest) => Promise<GitHubClient>;
+
 /** A client for a stage: the run's token (masked) and the stage's repository field. */
-export function githubClient(ctx: StageContext, o: { repository?: string; permissions: string }): Promise<GitHubClient> {
+export function githubClient(ctx: StageContext, o: ClientRequest & Pick<ClientOptions, 'paceWrites' | 'retryBaseMs'>): Promise<GitHubClient> {
   const token = ctx.githubToken ?? ctx.env.GITHUB_TOKEN;
   if (token) ctx.addSecret(token);
-  return createGitHubClient({ token, env: ctx.env, repository: o.repository, permissions: o.permissions, log: ctx.log, signal: ctx.signal });
+  return createGitHubClient({ ...o, token, env: ctx.env, log: ctx.log, signal: ctx.signal });
 }
 
 interface OctokitError {

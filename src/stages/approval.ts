@@ -1,7 +1,7 @@
 import { s, type Infer } from '../config/schema.ts';
 import { StageError, type StageContext, type StageType } from '../pipeline/types.ts';
 import { escapeHtml } from '../action/summary.ts';
-import { githubClient } from '../github/client.ts';
+import { githubClient, type GitHubFactory } from '../github/client.ts';
 
 const PERMISSIONS = 'actions: read';
 
@@ -33,26 +33,32 @@ const schema = s.object(
 
 export type ApprovalConfig = Infer<typeof schema>;
 
-export const approval: StageType<ApprovalConfig> = {
-  type: 'approval',
-  description:
-    'Checks that this job passed an environment approval gate and records who approved it; fails when the run has no approval for the environment, so a misconfigured gate is caught.',
-  schema,
-  outputs: {
-    approvers: 'JSON list of the logins whose approval counts.',
-    comment: 'Their comments, one per line.',
-    environment: 'The environment, as GitHub spells it.',
-    checkedAt: "When the approval was checked (ISO 8601); GitHub's approvals API gives no approval time, and the gated job starts right after the approval.",
-    runId: 'The workflow run whose approvals were read.',
-  },
-  run,
-};
+/** The stage, with the way it gets its GitHub client (tests pass their own). */
+export function createApprovalStage(deps: { github?: GitHubFactory } = {}): StageType<ApprovalConfig> {
+  const github = deps.github ?? githubClient;
+  return {
+    type: 'approval',
+    description:
+      'Checks that this job passed an environment approval gate and records who approved it; fails when the run has no approval for the environment, so a misconfigured gate is caught.',
+    schema,
+    outputs: {
+      approvers: 'JSON list of the logins whose approval counts.',
+      comment: 'Their comments, one per line.',
+      environment: 'The environment, as GitHub spells it.',
+      checkedAt: "When the approval was checked (ISO 8601); GitHub's approvals API gives no approval time, and the gated job starts right after the approval.",
+      runId: 'The workflow run whose approvals were read.',
+    },
+    run: (config, ctx) => run(config, ctx, github),
+  };
+}
 
-async function run(config: ApprovalConfig, ctx: StageContext) {
+export const approval = createApprovalStage();
+
+async function run(config: ApprovalConfig, ctx: StageContext, github: GitHubFactory) {
   const runId = ctx.env.GITHUB_RUN_ID;
   if (!runId || !/^\d+$/.test(runId))
     throw new StageError(`GITHUB_RUN_ID is ${runId ? JSON.stringify(runId) : 'not set'}; the approval stage reads the approvals of the current workflow run, so it runs inside GitHub Actions, in the job that declares environment: ${config.environment}`);
-  const gh = await githubClient(ctx, { permissions: PERMISSIONS });
+  const gh = await github(ctx, { permissions: PERMISSIONS });
   const { data } = await gh.request<Approval[]>('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { run_id: Number(runId) });
   const want = config.environment.toLowerCase();
   // Environment names are case-insensitive on GitHub.

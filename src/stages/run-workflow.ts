@@ -2,7 +2,7 @@ import { s, type Infer } from '../config/schema.ts';
 import { duration } from '../config/fields.ts';
 import { formatDuration } from '../config/duration.ts';
 import { StageError, type StageContext, type StageType } from '../pipeline/types.ts';
-import { githubClient, repositoryField } from '../github/client.ts';
+import { githubClient, repositoryField, type GitHubFactory } from '../github/client.ts';
 import { defaultBranch, dispatchWorkflow, getRun, RunConclusion, waitForRun } from '../github/workflows.ts';
 
 const PERMISSIONS = 'actions: write';
@@ -42,20 +42,26 @@ const schema = s.object(
 
 export type RunWorkflowConfig = Infer<typeof schema>;
 
-export const runWorkflow: StageType<RunWorkflowConfig> = {
-  type: 'run-workflow',
-  description: "Runs another GitHub Actions workflow (workflow_dispatch) and waits for its result, as Spinnaker's pipeline stage runs another pipeline.",
-  schema,
-  outputs: {
-    runId: 'Id of the workflow run started.',
-    runUrl: 'Its web address.',
-    status: 'Its last status seen: queued, in_progress, completed, ...',
-    conclusion: 'With wait: how it ended (success, failure, cancelled, timed_out, ...).',
-  },
-  run,
-};
+/** The stage, with the way it gets its GitHub client (tests pass their own). */
+export function createRunWorkflowStage(deps: { github?: GitHubFactory } = {}): StageType<RunWorkflowConfig> {
+  const github = deps.github ?? githubClient;
+  return {
+    type: 'run-workflow',
+    description: "Runs another GitHub Actions workflow (workflow_dispatch) and waits for its result, as Spinnaker's pipeline stage runs another pipeline.",
+    schema,
+    outputs: {
+      runId: 'Id of the workflow run started.',
+      runUrl: 'Its web address.',
+      status: 'Its last status seen: queued, in_progress, completed, ...',
+      conclusion: 'With wait: how it ended (success, failure, cancelled, timed_out, ...).',
+    },
+    run: (config, ctx) => run(config, ctx, github),
+  };
+}
 
-async function run(config: RunWorkflowConfig, ctx: StageContext) {
+export const runWorkflow = createRunWorkflowStage();
+
+async function run(config: RunWorkflowConfig, ctx: StageContext, github: GitHubFactory) {
   const workflow = typeof config.workflow === 'string' ? config.workflow.replace(/^\.github\/workflows\//, '') : config.workflow;
   const inputs = Object.fromEntries(Object.entries(config.inputs ?? {}).map(([k, v]) => [k, String(v)]));
   const ownRepo = !config.repository || config.repository === ctx.env.GITHUB_REPOSITORY;
@@ -69,7 +75,7 @@ async function run(config: RunWorkflowConfig, ctx: StageContext) {
     return { outputs: { runId: 0, runUrl: '', status: '', conclusion: '' } };
   }
 
-  const gh = await githubClient(ctx, { repository: config.repository, permissions: PERMISSIONS });
+  const gh = await github(ctx, { repository: config.repository, permissions: PERMISSIONS });
   const ref = config.ref ?? currentRef ?? (await defaultBranch(gh));
   const pollMs = config.pollInterval ?? 10_000;
   ctx.log.info(`Running ${workflow} of ${gh.repository.owner}/${gh.repository.repo} on ${ref}${shownInputs}`);

@@ -4,9 +4,12 @@ import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { runYaml, testRegistry } from '../helpers/engine.ts';
 import { startGitHubFake, setEnv, type GitHubFake, type ApprovalSpec } from '../helpers/github-fake.ts';
-import { approval } from '../../src/stages/approval.ts';
+import { createApprovalStage } from '../../src/stages/approval.ts';
+import { githubClient, type GitHubFactory } from '../../src/github/client.ts';
 
-const registry = { ...testRegistry, approval };
+// GitHub's one-second spacing of writes is left out here, and checked once in preview.test.ts.
+const unpaced: GitHubFactory = (ctx, o) => githubClient(ctx, { ...o, paceWrites: false, retryBaseMs: 20 });
+const registry = { ...testRegistry, approval: createApprovalStage({ github: unpaced }) };
 const RUN_ID = 424242;
 const cleanups: (() => Promise<void> | void)[] = [];
 let current: GitHubFake | undefined;

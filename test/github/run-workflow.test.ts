@@ -4,10 +4,13 @@ import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { runYaml, testRegistry } from '../helpers/engine.ts';
 import { startGitHubFake, setEnv, RunState, type GitHubFake } from '../helpers/github-fake.ts';
-import { runWorkflow } from '../../src/stages/run-workflow.ts';
+import { createRunWorkflowStage } from '../../src/stages/run-workflow.ts';
+import { githubClient, type GitHubFactory } from '../../src/github/client.ts';
 import { Secrets } from '../../src/log/secrets.ts';
 
-const registry = { ...testRegistry, 'run-workflow': runWorkflow };
+// GitHub's one-second spacing of writes is left out here, and checked once in preview.test.ts.
+const unpaced: GitHubFactory = (ctx, o) => githubClient(ctx, { ...o, paceWrites: false, retryBaseMs: 20 });
+const registry = { ...testRegistry, 'run-workflow': createRunWorkflowStage({ github: unpaced }) };
 const cleanups: (() => Promise<void> | void)[] = [];
 let current: GitHubFake | undefined;
 

@@ -328,6 +328,8 @@ export interface FakeRequest {
   body: unknown;
   operation?: string;
   authorization?: string;
+  /** performance.now() when it arrived. */
+  at: number;
 }
 
 export interface GitHubFake {
@@ -522,7 +524,7 @@ export async function startGitHubFake(opts: { token?: string; repository?: strin
     const reqPath = u.pathname;
     const query = Object.fromEntries(u.searchParams);
     const route = c.routes.find((r) => r.method === rec.method && r.regex.test(reqPath));
-    const fr: FakeRequest = { method: rec.method, path: reqPath, query, body: undefined, authorization: rec.headers.authorization };
+    const fr: FakeRequest = { method: rec.method, path: reqPath, query, body: undefined, authorization: rec.headers.authorization, at: rec.at };
     fake.requests.push(fr);
     if (!route) {
       const other = c.routes.filter((r) => r.regex.test(reqPath)).map((r) => r.method);
