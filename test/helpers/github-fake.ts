@@ -9,6 +9,10 @@
 // bodies carry every field the description marks required (filled in from the schema),
 // checked against the response schema too. Behind the check sits a small stateful model:
 // workflows and their runs, run approvals, deployments and their statuses, PR comments.
+// The description installed (@octokit/openapi 23) already documents the dispatch's
+// `return_run_details` flag and its 200 answer (GitHub's change of 2026-02-19), so they are
+// checked like everything else; github-fake.test.ts fails if a description without them
+// is ever installed, rather than letting the fake accept them unchecked.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
