@@ -124,13 +124,31 @@ async function ensureCluster() {
   if (await clusterReady()) return log(`cluster ${CLUSTER} is running (reused)`);
   const exists = existsSync(path.join(KWOK_WORKDIR, 'clusters', CLUSTER, 'kwok.yaml'));
   if (exists) {
-    log(`starting the stopped cluster ${CLUSTER}`);
+    // Some component died (or all were stopped): stop what is left, start them all again.
+    log(`restarting the cluster ${CLUSTER}`);
+    kwokctl(['stop', 'cluster']);
     const r = kwokctl(['start', 'cluster', '--wait', '3m']);
     if (r.status !== 0) throw new Error(`kwokctl start cluster failed:\n${r.stderr || r.stdout}`);
   } else {
     log(`creating cluster ${CLUSTER} (Kubernetes ${versions.KUBE_VERSION}, etcd ${versions.ETCD_VERSION}, kwok ${versions.KWOK_VERSION})`);
     mkdirSync(KWOK_WORKDIR, { recursive: true });
+    // One controller-manager and one scheduler: no leader election. With it, a busy
+    // machine (2 cores running the whole suite) can miss a lease renewal, and then both
+    // exit, leaving Deployments unreconciled.
+    const config = path.join(DIR, 'kwokctl.yaml');
+    writeFileSync(
+      config,
+      `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+componentsPatches:
+  - name: kube-controller-manager
+    extraArgs: [{ key: leader-elect, value: "false" }]
+  - name: kube-scheduler
+    extraArgs: [{ key: leader-elect, value: "false" }]
+`,
+    );
     const r = kwokctl([
+      '-c', config,
       'create', 'cluster', '--runtime', 'binary',
       '--kube-apiserver-binary', tool('kube-apiserver'),
       '--kube-controller-manager-binary', tool('kube-controller-manager'),
