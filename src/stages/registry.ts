@@ -11,9 +11,11 @@ import { del } from './delete.ts';
 import { disable, enable } from './traffic.ts';
 import { canaryAnalysis } from './canary-analysis.ts';
 import { rollout } from './rollout.ts';
+import { bake } from './bake.ts';
+import { imageTag } from './image-tag.ts';
 
 export type Registry = Readonly<Record<string, StageType<unknown>>>;
 
 export const stageTypes: Registry = Object.fromEntries(
-  [webhook, precondition, wait, deploy, patch, scale, rolloutUndo, del, disable, enable, canaryAnalysis, rollout].map((t) => [t.type, t as StageType<unknown>]),
+  [webhook, precondition, wait, deploy, patch, scale, rolloutUndo, del, disable, enable, canaryAnalysis, rollout, bake, imageTag].map((t) => [t.type, t as StageType<unknown>]),
 );

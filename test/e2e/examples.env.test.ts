@@ -7,10 +7,13 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { act } from '../helpers/act.ts';
 import { testEnv, kubectl, makeNamespace } from '../helpers/testenv.ts';
+import { SampleFleet } from '../helpers/samples.ts';
 
 const env = testEnv();
+const fleet = new SampleFleet(env);
 const namespaces: string[] = [];
 after(() => {
+  fleet.stop();
   for (const ns of namespaces) kubectl(env, ['delete', 'namespace', ns, '--wait=false']);
 });
 const ns = (p: string) => {
@@ -66,5 +69,31 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
     const state = JSON.parse(get(n, 'deployment/web-canary').metadata.annotations['rollgate.dev/rollout']);
     assert.equal(state.status, 'completed');
     assert.equal(state.history.filter((h: { score?: number }) => h.score !== undefined).length, 2);
+  });
+
+  test('canary-release, a good canary: build → deploy → analysis → promote; the rollback job is skipped', () => {
+    const n = ns('cr');
+    const r = act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
+    assert.equal(r.status, 0, r.output.slice(-4000));
+    assert.deepEqual(r.jobs, { build: 'succeeded', deploy: 'succeeded', analysis: 'succeeded', promote: 'succeeded' });
+    assert.doesNotMatch(r.output, /\[canary-release\/rollback\] ⭐ Run Main/);
+    const canary = get(n, 'deployment/web-canary');
+    assert.match(canary.spec.template.spec.containers[0].image, /^ghcr\.io\/acme\/web:_\d+$/, 'the canary runs the build job\'s image, through the artifacts output');
+    assert.equal(get(n, 'deployment/web-baseline').spec.template.spec.containers[0].image, 'ghcr.io/acme/web:1.0.0');
+    assert.equal(get(n, 'deployment/web-baseline').spec.replicas, 0);
+    assert.equal(canary.spec.replicas, 1);
+  });
+
+  test('canary-release, a bad canary: the analysis job fails below marginal and the rollback job scales the canary to 0', async () => {
+    const n = ns('cr');
+    const scope = `bad-${process.pid}`;
+    await fleet.start(scope, { errorRate: 0.3 });
+    await fleet.scraped([scope]);
+    const r = act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n, canaryScope: scope }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
+    assert.notEqual(r.status, 0);
+    assert.deepEqual(r.jobs, { build: 'succeeded', deploy: 'succeeded', analysis: 'failed', rollback: 'succeeded' });
+    assert.match(r.output, /canary failed: score 0 at interval 1\/2 is at or below the marginal threshold 50/);
+    assert.equal(get(n, 'deployment/web-canary').spec.replicas, 0);
+    assert.equal(get(n, 'deployment/web-baseline').spec.replicas, 2);
   });
 });
