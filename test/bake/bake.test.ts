@@ -130,7 +130,7 @@ describe('bake: running a tool', () => {
     const started = performance.now();
     const e = await runTool({ name: 'loud', file: loud, foundVia: 'PATH' }, ['build'], opts(undefined, 1024 * 1024)).catch((x: Error) => x);
     assert.match((e as Error).message, /^loud build wrote more than 1 MiB of output and was stopped/);
-    assert.ok(performance.now() - started < 5000);
+    assert.ok(performance.now() - started < 20_000);
   });
 
   test('cancellation kills the tool at once and rejects with the signal\'s reason', async () => {
@@ -140,7 +140,8 @@ describe('bake: running a tool', () => {
     setTimeout(() => ac.abort(new Error('stage timed out')), 100);
     const e = await runTool({ name: 'slow', file: slow, foundVia: 'PATH' }, [], opts(ac.signal)).catch((x: Error) => x);
     assert.equal((e as Error).message, 'stage timed out');
-    assert.ok(performance.now() - started < 2000, 'the child was killed, not waited for');
+    // The tool would sleep 30 s; well under that means it was killed (loose bound: CI machines can be busy).
+    assert.ok(performance.now() - started < 10_000, 'the child was killed, not waited for');
   });
 
   test('a file that is not executable', async () => {
