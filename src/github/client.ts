@@ -17,6 +17,11 @@ export interface GitHubResponse<T> {
 
 export type Params = Record<string, unknown>;
 
+export interface RequestOptions {
+  /** Instead of the stage's signal: for clean-up after the stage was cancelled. */
+  signal?: AbortSignal;
+}
+
 export interface GitHubClient {
   readonly repository: Repository;
   /** Where the API is, for messages. */
@@ -25,7 +30,7 @@ export interface GitHubClient {
    * One call, `route` written as GitHub documents it ('POST /repos/{owner}/{repo}/deployments');
    * owner and repo are filled in. Other params go into the path, the query (GET) or the JSON body.
    */
-  request<T>(route: string, params?: Params): Promise<GitHubResponse<T>>;
+  request<T>(route: string, params?: Params, opts?: RequestOptions): Promise<GitHubResponse<T>>;
   /** The items of every page of a list (at most `max`). */
   list<T>(route: string, params?: Params, opts?: { max?: number }): Promise<T[]>;
 }
@@ -129,34 +134,44 @@ export async function createGitHubClient(o: ClientOptions): Promise<GitHubClient
     throttling,
   );
 
-  const withDefaults = (params: Params = {}) => {
+  /** Runs one call (or one listing) with the stage's signal and a timeout per request. */
+  async function guarded<R>(route: string, signal: AbortSignal | undefined, fn: (request: { signal: AbortSignal }) => Promise<R>): Promise<R> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    return { owner: repository.owner, repo: repository.repo, ...params, request: { signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout } };
-  };
+    const either = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // fetch rejects with the signal's reason; Octokit passes on only a plain AbortError
+    // untouched and takes anything else for a network failure, which its retry plugin retries.
+    const plain = new AbortController();
+    const onAbort = () => plain.abort();
+    either.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await fn({ signal: plain.signal });
+    } catch (e) {
+      throw describeError(e, route, apiUrl, signal);
+    } finally {
+      either.removeEventListener('abort', onAbort);
+    }
+  }
+  const fill = (params: Params | undefined, request: { signal: AbortSignal }) => ({ owner: repository.owner, repo: repository.repo, ...params, request });
 
   return {
     repository,
     apiUrl,
-    async request<T>(route: string, params?: Params) {
-      try {
-        const r = await octokit.request(route, withDefaults(params));
+    request<T>(route: string, params?: Params, opts: RequestOptions = {}) {
+      return guarded(route, opts.signal ?? o.signal, async (request) => {
+        const r = await octokit.request(route, fill(params, request));
         return { status: r.status, data: r.data as T };
-      } catch (e) {
-        throw describeError(e, route, apiUrl, o.signal);
-      }
+      });
     },
-    async list<T>(route: string, params?: Params, opts: { max?: number } = {}) {
+    list<T>(route: string, params?: Params, opts: { max?: number } = {}) {
       const max = opts.max ?? Infinity;
-      try {
+      return guarded(route, o.signal, async (request) => {
         const items: T[] = [];
-        for await (const page of octokit.paginate.iterator(route, withDefaults({ per_page: 100, ...params }))) {
+        for await (const page of octokit.paginate.iterator(route, fill({ per_page: 100, ...params }, request))) {
           items.push(...(page.data as T[]));
           if (items.length >= max) break;
         }
         return items.slice(0, max);
-      } catch (e) {
-        throw describeError(e, route, apiUrl, o.signal);
-      }
+      });
     },
   };
 }

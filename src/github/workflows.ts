@@ -104,6 +104,17 @@ export async function getRun(gh: GitHubClient, runId: number): Promise<WorkflowR
   return (await gh.request<WorkflowRun>(GET_RUN, { run_id: runId })).data;
 }
 
+/** Asks GitHub to cancel the run; a run that already ended answers 409, which is fine. */
+export async function cancelRun(gh: GitHubClient, runId: number): Promise<boolean> {
+  try {
+    await gh.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', { run_id: runId }, { signal: AbortSignal.timeout(4000) });
+    return true;
+  } catch (e) {
+    if ((e as { status?: number }).status === 409) return false;
+    throw e;
+  }
+}
+
 /** Polls the run until it is completed; fails on a timeout. */
 export async function waitForRun(
   gh: GitHubClient,

@@ -3,7 +3,7 @@ import { duration } from '../config/fields.ts';
 import { formatDuration } from '../config/duration.ts';
 import { StageError, type StageContext, type StageType } from '../pipeline/types.ts';
 import { githubClient, repositoryField, type GitHubFactory } from '../github/client.ts';
-import { defaultBranch, dispatchWorkflow, getRun, RunConclusion, waitForRun } from '../github/workflows.ts';
+import { cancelRun, defaultBranch, dispatchWorkflow, getRun, RunConclusion, waitForRun } from '../github/workflows.ts';
 
 const PERMISSIONS = 'actions: write';
 /** GitHub's limit on workflow_dispatch inputs. */
@@ -89,7 +89,19 @@ async function run(config: RunWorkflowConfig, ctx: StageContext, github: GitHubF
 
   const timeoutMs = config.waitTimeout ?? 60 * 60_000;
   ctx.log.info(`Waiting up to ${formatDuration(timeoutMs)} for it to complete, checking every ${formatDuration(pollMs)}`);
-  const done = await waitForRun(gh, started.id, { timeoutMs, pollMs, log: ctx.log, signal: ctx.signal });
+  let done;
+  try {
+    done = await waitForRun(gh, started.id, { timeoutMs, pollMs, log: ctx.log, signal: ctx.signal });
+  } catch (e) {
+    // Cancelling the stage cancels the run it started, as Spinnaker cancels a child pipeline.
+    if (ctx.signal.aborted) {
+      await cancelRun(gh, started.id).then(
+        (cancelled) => ctx.log.info(cancelled ? `Asked GitHub to cancel run ${started.id}` : `Run ${started.id} had already ended`),
+        (err: unknown) => ctx.log.warn(`Could not cancel run ${started.id}: ${(err as Error).message}`),
+      );
+    }
+    throw e;
+  }
   const outputs = { runId: started.id, runUrl: done.html_url || started.url, status: done.status ?? '', conclusion: done.conclusion ?? '' };
   if (done.conclusion !== RunConclusion.Success)
     throw new StageError(`run ${started.id} of ${workflow} ended with conclusion ${done.conclusion ?? '(none)'}, not success: ${outputs.runUrl}`, outputs);

@@ -111,7 +111,7 @@ stages:
     assert.equal(st.outputs.runId, id);
   });
 
-  test('cancelling the pipeline stops the waiting at once', async () => {
+  test('cancelling the pipeline stops the waiting at once and cancels the run it started', async () => {
     const gh = await github();
     gh.script = () => [{ status: RunState.Queued }, { status: RunState.InProgress }];
     const controller = new AbortController();
@@ -130,6 +130,32 @@ stages:
     const polls = gh.calls(GET_RUN).length;
     await new Promise((res) => setTimeout(res, 450));
     assert.equal(gh.calls(GET_RUN).length, polls, 'no polling after the cancellation');
+    assert.equal(gh.runs[0]!.cancelled, true, 'the run the stage started was cancelled');
+    assert.ok(r.lines.includes(`Asked GitHub to cancel run ${gh.runs[0]!.id}`));
+  });
+
+  test('cancelling during a request ends it at once, without retrying it', async () => {
+    const gh = await github();
+    gh.script = () => [{ status: RunState.Queued }, { status: RunState.InProgress }];
+    const controller = new AbortController();
+    let abortedAt = 0;
+    let gets = 0;
+    gh.onArrive = (method, path) => {
+      if (method !== 'GET' || !/\/actions\/runs\/\d+$/.test(path) || ++gets !== 2) return;
+      // The second poll is held for 400ms; cancel while it is on its way.
+      gh.latencyMs = 400;
+      setTimeout(() => {
+        gh.latencyMs = 0;
+        abortedAt = performance.now();
+        controller.abort();
+      }, 50);
+    };
+    const r = await runYaml(pipeline('workflow: smoke.yml\npollInterval: 20ms'), { registry, signal: controller.signal });
+    const endedIn = performance.now() - abortedAt;
+    assert.equal(r.report.stages[0]!.status, 'cancelled');
+    assert.ok(endedIn < 150, `the stage ended ${endedIn.toFixed(0)}ms after the cancellation`);
+    await new Promise((res) => setTimeout(res, 600));
+    assert.equal(gets, 2, 'the cancelled request was not sent again');
   });
 
   test('a run still going at waitTimeout fails the stage with its status and URL', async () => {

@@ -57,6 +57,7 @@ export const OPERATIONS = [
   'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs',
   'GET /repos/{owner}/{repo}/actions/runs/{run_id}',
   'GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals',
+  'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel',
   'GET /repos/{owner}/{repo}/deployments',
   'POST /repos/{owner}/{repo}/deployments',
   'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
@@ -293,6 +294,8 @@ export interface Run {
   polls: number;
   /** Listings leave the run out until this many list calls have been made (GitHub lags). */
   hiddenUntilList?: number;
+  /** Cancelled through the API. */
+  cancelled?: boolean;
 }
 
 export interface Deployment {
@@ -357,6 +360,10 @@ export interface GitHubFake {
   legacyDispatch: boolean;
   /** With legacyDispatch: the run shows up in listings only after this many list calls. */
   listCallsBeforeRunAppears: number;
+  /** Milliseconds before each answer. */
+  latencyMs: number;
+  /** Called as each request arrives, before the latency. */
+  onArrive?: (method: string, path: string) => void;
   /** The steps a dispatched run goes through. */
   script: (workflow: Workflow, inputs: Record<string, unknown>) => RunStep[];
   /** Answer the next requests of an operation with this status (simulated outages). */
@@ -400,6 +407,7 @@ export async function startGitHubFake(opts: { token?: string; repository?: strin
     permissions: { actions: 'write', deployments: 'write', 'pull-requests': 'write', issues: 'write', metadata: 'read' },
     legacyDispatch: false,
     listCallsBeforeRunAppears: 0,
+    latencyMs: 0,
     script: () => [{ status: RunState.Queued }, { status: RunState.InProgress }, { status: RunState.Completed, conclusion: 'success' }],
     fail(operation, status, times = 1) {
       failures.push({ op: operation, status, times });
@@ -633,6 +641,17 @@ export async function startGitHubFake(opts: { token?: string; repository?: strin
         return answer(res, op, 200, out);
       }
 
+      case 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel': {
+        const run = fake.runs.find((r) => String(r.id) === params.run_id);
+        if (!run) return error(res, undefined, 404, 'Not Found');
+        const step = run.steps[Math.min(run.polls, run.steps.length - 1)]!;
+        if (step.status === RunState.Completed) return error(res, op, 409, 'Cannot cancel a workflow run that is completed.');
+        run.steps = [{ status: RunState.Completed, conclusion: 'cancelled' }];
+        run.polls = 0;
+        run.cancelled = true;
+        return answer(res, op, 202, {});
+      }
+
       case 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals': {
         const list = fake.approvals.get(Number(params.run_id)) ?? [];
         return answer(
@@ -739,13 +758,18 @@ export async function startGitHubFake(opts: { token?: string; repository?: strin
   }
 
   const server = await startServer((rec, res) => {
-    try {
-      handle(rec, res);
-    } catch (e) {
-      fake.violations.push(`the fake failed on ${rec.method} ${rec.url}: ${(e as Error).stack}`);
-      res.writeHead(500);
-      res.end();
-    }
+    fake.onArrive?.(rec.method, rec.url);
+    const go = () => {
+      try {
+        handle(rec, res);
+      } catch (e) {
+        fake.violations.push(`the fake failed on ${rec.method} ${rec.url}: ${(e as Error).stack}`);
+        res.writeHead(500);
+        res.end();
+      }
+    };
+    if (fake.latencyMs > 0) setTimeout(go, fake.latencyMs);
+    else go();
   });
   base = server.url;
   fake.url = server.url;
