@@ -61,7 +61,11 @@ export const jenkins: StageType<JenkinsConfig> = {
 async function run(config: JenkinsConfig, ctx: StageContext) {
   const user = typeof config.user === 'object' ? readEnv(ctx, config.user.fromEnv, 'user') : config.user;
   const token = config.token ? readEnv(ctx, config.token.fromEnv, 'token') : undefined;
-  if (token) ctx.addSecret(token);
+  if (token) {
+    ctx.addSecret(token);
+    // The Authorization header carries it base64-encoded.
+    ctx.addSecret(Buffer.from(`${user ?? ''}:${token}`).toString('base64'));
+  }
   const parameters = Object.fromEntries(Object.entries(config.parameters ?? {}).map(([k, v]) => [k, String(v)]));
   const shown = Object.keys(parameters).length ? ` with parameters ${JSON.stringify(parameters)}` : '';
   if (ctx.dryRun) {

@@ -226,6 +226,7 @@ describe('jenkins', () => {
     const r = await runYaml(pipeline(fake, 'job: smoke'), { registry, secrets: new Unmasked() });
     assert.match(r.report.stages[0]!.error!, /^Jenkins answered 401 to GET http:\/\/.*\/jenkins\/crumbIssuer\/api\/json: Unauthorized\. The user or API token is wrong: create an API token on .*\/user\/deployer\/configure and pass it in the environment variable JENKINS_TOKEN\.$/);
     assert.ok(registered.includes(wrong), 'the token is registered as a secret');
+    assert.ok(registered.includes(Buffer.from(`deployer:${wrong}`).toString('base64')), 'so is the Authorization header made from it');
     const written = r.lines.join('\n') + JSON.stringify(r.report);
     assert.ok(!written.includes(wrong) && !written.includes(Buffer.from(`deployer:${wrong}`).toString('base64')));
   });
