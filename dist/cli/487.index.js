@@ -13,7 +13,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
 /* harmony import */ var _metrics_prometheus_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9805);
 /* harmony import */ var _config_pipeline_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4118);
-/* harmony import */ var _stages_registry_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2366);
+/* harmony import */ var _stages_registry_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(651);
 /* harmony import */ var _config_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8159);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(4773);
 // `rollgate metrics-store check`: does a Prometheus endpoint answer, and which version is it?

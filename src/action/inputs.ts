@@ -34,7 +34,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSett
     inputs = v;
   }
   const artifacts = parseArtifactList(core.getInput('artifacts'), "the action input 'artifacts'");
-  if (!Array.isArray(artifacts)) throw new ConfigError([{ source: 'action inputs', path: ['artifacts'], message: artifacts.error.replace("the action input 'artifacts'", 'is invalid:') }]);
+  if (!Array.isArray(artifacts)) throw new ConfigError([{ source: 'action inputs', path: ['artifacts'], message: describeArtifactError(artifacts.error) }]);
 
   let dryRun = false;
   const dryText = core.getInput('dry-run');
@@ -66,4 +66,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Omit<RunSett
 
 function fail(input: string, message: string): never {
   throw new ConfigError([{ source: 'action inputs', path: [input], message }]);
+}
+
+/** "[0].name is required…" → "is invalid: [0].name is required…"; "is not JSON…" stays as it is. */
+function describeArtifactError(error: string): string {
+  const rest = error.replace("the action input 'artifacts'", '').trim();
+  return rest.startsWith('[') || rest.startsWith('.') ? `is invalid: ${rest}` : rest;
 }

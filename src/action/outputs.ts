@@ -43,12 +43,14 @@ export function collectOutputs(report: RunReport, reportPath: string, workspace:
     values[name] = file;
     spilled[name] = file;
   };
-  for (const name of Object.keys(values)) if (Buffer.byteLength(values[name]!) > MAX_INLINE_OUTPUT_BYTES) spill(name);
+  // `artifacts` and `stages` are read by later jobs as JSON: spilling them would break those jobs.
+  const keep = new Set(['result', 'artifacts', 'stages']);
+  for (const name of Object.keys(values)) if (!keep.has(name) && Buffer.byteLength(values[name]!) > MAX_INLINE_OUTPUT_BYTES) spill(name);
   const total = () => Object.entries(values).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   const bySize = Object.keys(values).sort((a, b) => Buffer.byteLength(values[b]!) - Buffer.byteLength(values[a]!));
   for (const name of bySize) {
     if (total() <= OUTPUT_BUDGET_BYTES) break;
-    if (!(name in spilled)) spill(name);
+    if (!(name in spilled) && !keep.has(name)) spill(name);
   }
   return { values, spilled };
 }

@@ -89,7 +89,17 @@ async function readSources(config: DeployConfig, ctx: StageContext): Promise<{ v
     if (a.type === ArtifactType.EmbeddedBase64) parseText(Buffer.from(a.reference ?? '', 'base64').toString('utf8'), `artifact ${a.name}`);
     else {
       if (!a.reference) throw new StageError(`fromArtifact: artifact ${a.type} ${a.name} has no reference (the path of its manifest file)`);
-      parseText(readFileSync(workspacePath(ctx.workspace, a.reference, `artifact ${a.name}`), 'utf8'), `artifact ${a.name} (${a.reference})`);
+      const file = workspacePath(ctx.workspace, a.reference, `artifact ${a.name}`);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        throw new StageError(
+          `fromArtifact: the manifest file ${a.reference} of artifact ${a.name} is not in this workspace; if it was baked in another job, copy it with actions/upload-artifact and download-artifact (include-hidden-files: true), or bake with embed: true so the artifact carries the manifests itself`,
+        );
+      }
+      parseText(text, `artifact ${a.name} (${a.reference})`);
     }
   }
   return docs;

@@ -13,9 +13,13 @@ import { canaryAnalysis } from './canary-analysis.ts';
 import { rollout } from './rollout.ts';
 import { bake } from './bake.ts';
 import { imageTag } from './image-tag.ts';
+import { runWorkflow } from './run-workflow.ts';
+import { approval } from './approval.ts';
+import { preview } from './preview.ts';
+import { jenkins } from './jenkins.ts';
 
 export type Registry = Readonly<Record<string, StageType<unknown>>>;
 
 export const stageTypes: Registry = Object.fromEntries(
-  [webhook, precondition, wait, deploy, patch, scale, rolloutUndo, del, disable, enable, canaryAnalysis, rollout, bake, imageTag].map((t) => [t.type, t as StageType<unknown>]),
+  [webhook, precondition, wait, deploy, patch, scale, rolloutUndo, del, disable, enable, canaryAnalysis, rollout, bake, imageTag, runWorkflow, approval, preview, jenkins].map((t) => [t.type, t as StageType<unknown>]),
 );

@@ -88,7 +88,7 @@ stages:
     const outside = await runStep({ inputs: { pipeline: '../../etc/passwd' }, workspace: ws, post: false });
     assert.match(outside.stdout, /the pipeline path: \(top level\) is "..\/..\/etc\/passwd", which is outside the workspace/);
     const arts = await runStep({ inputs: { stage: 'type: wait\nduration: 1ms', artifacts: '[{"type": "docker/image"}]' }, workspace: ws, post: false });
-    assert.match(arts.stdout, /artifacts is invalid:\[0\]\.name is required/);
+    assert.match(arts.stdout, /artifacts is invalid: \[0\]\.name is required/);
     const dry = await runStep({ inputs: { stage: 'type: wait\nduration: 1ms', 'dry-run': 'yes' }, workspace: ws, post: false });
     assert.match(dry.stdout, /dry-run has "yes"; expected true or false/);
   });

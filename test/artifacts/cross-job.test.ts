@@ -55,9 +55,9 @@ describe('artifacts across jobs (the bundled action, run twice)', () => {
   test('a malformed artifacts input stops the step before any stage runs, saying what was expected', async () => {
     // The space after "invalid:" is optional here: the wording around the index may still change.
     const cases: [string, RegExp][] = [
-      ['ghcr.io/acme/web:_42', /artifacts is invalid: .*is not JSON \(.*\); expected the 'artifacts' output of an earlier rollgate step, a JSON list/],
+      ['ghcr.io/acme/web:_42', /artifacts is not JSON \(.*\); expected the 'artifacts' output of an earlier rollgate step, a JSON list/],
       ['[{"type": "docker/image"}]', /artifacts is invalid: ?\[0\]\.name is required; expected a non-empty string/],
-      ['{"type": "docker/image", "name": "web"}', /artifacts is invalid: has a mapping; expected a list of a mapping with the keys type, name \(required\)/],
+      ['{"type": "docker/image", "name": "web"}', /artifacts has a mapping; expected a list of a mapping with the keys type, name \(required\)/],
       ['[{"type": "docker/image", "name": "web", "version": 42}]', /artifacts is invalid: ?\[0\]\.version has the number 42; expected a string/],
     ];
     for (const [input, expected] of cases) {

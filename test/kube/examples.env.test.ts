@@ -4,7 +4,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { testEnv, kubectl, makeNamespace } from '../helpers/testenv.ts';
+import { testEnv, kubectl, makeNamespace, eventually } from '../helpers/testenv.ts';
 import { ROOT } from '../helpers/runner.ts';
 
 const env = testEnv();
@@ -22,7 +22,7 @@ const servingPods = (n: string) =>
     .flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef.name));
 
 describe('examples/kubernetes', () => {
-  test('blue/green: each release takes over the Service; the previous version is disabled, older ones pruned', () => {
+  test('blue/green: each release takes over the Service; the previous version is disabled, older ones pruned', async () => {
     const n = makeNamespace(env, 'bg');
     namespaces.push(n);
     for (const build of [1, 2, 3]) {
@@ -31,9 +31,11 @@ describe('examples/kubernetes', () => {
       const version = `web-v00${build - 1}`;
       const rs = get(n, `replicaset/${version}`);
       assert.equal(rs.spec.template.spec.containers[0].image, `ghcr.io/acme/web:${build}`);
-      const serving = servingPods(n);
-      assert.equal(serving.length, 2, `build ${build}: ${serving}`);
-      assert.ok(serving.every((p) => p.startsWith(`${version}-`)), `build ${build}: endpoints ${serving}`);
+      // The endpoint controller follows the pod labels shortly after the stage ends.
+      await eventually(`build ${build}: endpoints on ${version} only`, () => {
+        const serving = servingPods(n);
+        return serving.length === 2 && serving.every((p) => p.startsWith(`${version}-`));
+      });
     }
     const versions = (get(n, 'replicasets').items as { metadata: { name: string } }[]).map((x) => x.metadata.name).sort();
     assert.deepEqual(versions, ['web-v001', 'web-v002'], 'max-version-history 2');
