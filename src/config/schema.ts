@@ -41,8 +41,11 @@ export abstract class Schema<T> {
   protected abstract check(value: unknown, path: Path, ctx: ParseContext): T | Invalid;
   protected abstract schema(): JsonSchema;
 
+  /** Whether a whole `$(...)` reference may stand in for the value until run time: scalars only. */
+  protected readonly deferrable: boolean = true;
+
   parse(value: unknown, path: Path, ctx: ParseContext): T | Invalid {
-    if (ctx.deferReferences && typeof value === 'string' && WHOLE_REFERENCE.test(value.trim())) {
+    if (this.deferrable && ctx.deferReferences && typeof value === 'string' && WHOLE_REFERENCE.test(value.trim())) {
       return value as unknown as T;
     }
     return this.check(value, path, ctx);
@@ -181,6 +184,7 @@ class AnySchema extends Schema<unknown> {
 }
 
 class ArraySchema<T> extends Schema<T[]> {
+  protected override readonly deferrable = false;
   readonly expected: string;
   private readonly item: Schema<T>;
   private readonly opts: { minItems?: number; maxItems?: number };
@@ -214,6 +218,7 @@ class ArraySchema<T> extends Schema<T[]> {
 }
 
 class RecordSchema<T> extends Schema<Record<string, T>> {
+  protected override readonly deferrable = false;
   readonly expected: string;
   private readonly value: Schema<T>;
   private readonly key?: { pattern: RegExp; text: string };
@@ -252,6 +257,7 @@ type Out<S extends Shape, R extends keyof S> = { [K in R]: S[K] extends Schema<i
 };
 
 export class ObjectSchema<S extends Shape, R extends keyof S & string> extends Schema<Out<S, R>> {
+  protected override readonly deferrable = false;
   readonly expected: string;
   readonly shape: S;
   readonly required: readonly R[];
@@ -349,6 +355,7 @@ class UnionSchema<T> extends Schema<T> {
 
 /** A mapping chosen by its `type` key, each variant with its own keys. */
 export class TaggedSchema<T> extends Schema<T> {
+  protected override readonly deferrable = false;
   readonly expected: string;
   private readonly tag: string;
   private readonly variants: Record<string, Schema<T>>;
