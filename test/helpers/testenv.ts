@@ -2,6 +2,7 @@
 // up before the tests run; a test that needs it and finds it down fails, never skips.
 import { readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { after } from 'node:test';
 import path from 'node:path';
 import { ROOT } from './runner.ts';
 
@@ -58,4 +59,23 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     if (Date.now() > end) throw new Error(`${what} did not happen within ${timeoutMs / 1000}s${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Namespaces for one test file: `ns()` makes one, all are deleted when the file's tests end. */
+export function scratchNamespaces(env: TestEnv, prefix: string): () => string {
+  const made: string[] = [];
+  after(() => {
+    for (const n of made) kubectl(env, ['delete', 'namespace', n, '--wait=false']);
+  });
+  return () => {
+    const n = makeNamespace(env, prefix);
+    made.push(n);
+    return n;
+  };
+}
+
+/** An object or list from the cluster, as kubectl prints it in JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function getJson(env: TestEnv, namespace: string, what: string): any {
+  return JSON.parse(kubectl(env, ['-n', namespace, 'get', what, '-o', 'json']).stdout);
 }

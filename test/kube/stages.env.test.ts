@@ -1,20 +1,12 @@
 // Load balancers, dynamic targets, patch/scale/undo/delete and failures, on the real control plane.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { runYaml } from '../helpers/engine.ts';
-import { testEnv, kubectl, makeNamespace, eventually } from '../helpers/testenv.ts';
+import { testEnv, kubectl, eventually, getJson, scratchNamespaces } from '../helpers/testenv.ts';
 
 const env = testEnv();
-const namespaces: string[] = [];
-after(() => {
-  for (const ns of namespaces) kubectl(env, ['delete', 'namespace', ns, '--wait=false']);
-});
-const ns = () => {
-  const n = makeNamespace(env, 'rg');
-  namespaces.push(n);
-  return n;
-};
-const get = (namespace: string, what: string) => JSON.parse(kubectl(env, ['-n', namespace, 'get', what, '-o', 'json']).stdout);
+const ns = scratchNamespaces(env, 'rg');
+const get = (namespace: string, what: string) => getJson(env, namespace, what);
 const run = (yaml: string, opts: Parameters<typeof runYaml>[1] = {}) => runYaml(yaml, { kubeconfig: env.KUBECONFIG, ...opts });
 const ok = (r: Awaited<ReturnType<typeof run>>) => {
   const failed = r.report.stages.filter((s) => s.status !== 'succeeded');
