@@ -25,12 +25,12 @@ const canaryConfig = (opts: { latencyFailOn?: string; errorsCritical?: boolean; 
           critical: ${opts.errorsCritical ?? false}
           mustHaveData: ${opts.mustHaveData ?? false}
           nanStrategy: replace
-          query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[2s])) / sum(rate(http_requests_total{scope="\${scope}"}[2s]))
+          query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))
         - name: latency-p90
           groups: [latency]
           failOn: ${opts.latencyFailOn ?? 'increase'}
           mustHaveData: ${opts.mustHaveData ?? false}
-          query: histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{scope="\${scope}"}[2s])))`;
+          query: histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{scope="\${scope}"}[3s])))`;
 
 const pipeline = (baseline: string, canary: string, extra: { lifetime?: string; interval?: string; config?: string; store?: string } = {}) => `
 name: canary

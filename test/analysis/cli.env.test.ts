@@ -22,11 +22,11 @@ metrics:
     groups: [errors]
     failOn: increase
     nanStrategy: replace
-    query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[2s])) / sum(rate(http_requests_total{scope="\${scope}"}[2s]))
+    query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))
   - name: latency
     groups: [latency]
     failOn: increase
-    query: histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{scope="\${scope}"}[2s])))
+    query: histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{scope="\${scope}"}[3s])))
 `;
 writeFileSync(path.join(dir, 'canary.yml'), config);
 

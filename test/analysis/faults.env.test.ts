@@ -39,7 +39,7 @@ stages:
           groups: [errors]
           failOn: increase
           nanStrategy: replace
-          query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[2s])) / sum(rate(http_requests_total{scope="\${scope}"}[2s]))
+          query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))
 `;
 
 async function setup(tag: string) {

@@ -101,6 +101,22 @@ describe('metric classification', () => {
     assert.equal(r.reason, 'could not be judged: cannot compute the confidence interval: all observations are tied');
   });
 
+  test('sides constant up to floating-point noise are jittered as constant ones, not an Error', () => {
+    const noisy = Array.from({ length: 9 }, (_, i) => (i % 2 ? 0.0235 : 0.023500000000000004));
+    const r = classifyMetric(series(noisy, Array(9).fill(0.235)), settings);
+    assert.equal(r.classification, 'High', r.reason);
+    const same = classifyMetric(series(noisy, Array(9).fill(0.0235)), settings);
+    assert.equal(same.classification, 'Pass');
+    assert.match(same.reason, /both sides hold the single value/);
+  });
+
+  test('one observation on each side is an Error that says so, not a tie', () => {
+    const r = classifyMetric(series([1], [2]), settings);
+    assert.equal(r.classification, 'Error');
+    assert.match(r.reason, /one observation on each side is too few to compare/);
+    assert.equal(classifyMetric(series([1], [2, 3]), settings).classification !== 'Error', true, 'one side with two values can be tested');
+  });
+
   test('no data: Nodata, NodataFailMetric with mustHaveData, Pass with nanStrategy replace', () => {
     const empty = [NaN, NaN];
     const nodata = classifyMetric(series(base, empty), settings);

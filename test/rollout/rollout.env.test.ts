@@ -117,7 +117,7 @@ stages:
                 groups: [errors]
                 failOn: increase
                 nanStrategy: replace
-                query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[2s])) / sum(rate(http_requests_total{scope="\${scope}"}[2s]))`;
+                query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))`;
     // The canary breaks as soon as step 2 (50%) is reached: watch its Deployment scale to 2 of 4.
     let watching = true;
     const breaker = (async () => {

@@ -21,6 +21,8 @@ import { preprocess, type Prepared } from './preprocess.ts';
 /** Spinnaker's rule of thumb: fewer points than this make a verdict shaky. */
 export const MIN_RELIABLE_POINTS = 50;
 /** Kayenta's jitter for two constant sides: σ = value · 1e-5. */
+/** Relative spread under which a side counts as one repeated value (far below the jitter). */
+const CONSTANT_TOLERANCE = 1e-9;
 const NOISE_SCALE = 1e-5;
 
 export function classifyMetric(series: MetricSeries, settings: JudgeSettings): MetricResult {
@@ -72,8 +74,8 @@ function classify(
     return { classification: MetricClassification.Pass, critical: false, reason: 'canary and baseline data are identical' };
   }
   let ratio = stats.ratio;
-  if (baseline[0] === baseline[baseline.length - 1] && canary[0] === canary[canary.length - 1]) {
-    if (baseline[0] === canary[0]) {
+  if (isConstant(baseline) && isConstant(canary)) {
+    if (Math.abs(baseline[0]! - canary[0]!) <= CONSTANT_TOLERANCE * Math.max(Math.abs(baseline[0]!), Math.abs(canary[0]!))) {
       return { classification: MetricClassification.Pass, critical: false, reason: `both sides hold the single value ${fmt(baseline[0]!)}` };
     }
     // Two different constants are perfectly tied within each side, which leaves the rank
@@ -85,6 +87,9 @@ function classify(
     ratio = ratioOf(mean(baseline), mean(canary));
   }
 
+  if (baseline.length === 1 && canary.length === 1) {
+    throw new Error('one observation on each side is too few to compare; lengthen the interval or shorten the query step');
+  }
   const shift = mannWhitneySorted(canary, baseline, settings.confidenceLevel);
   // CLES costs one more pass over both samples: computed only when it is the effect measure.
   const clesValue = metric.effectSize.measure === EffectMeasure.Cles ? cles(canary, baseline) : undefined;
@@ -132,6 +137,18 @@ function noData(metric: MetricConfig, baselineCount: number, canaryCount: number
     critical: metric.critical,
     reason: `no data on ${side}${metric.critical ? '; the metric is critical, so the canary fails' : ''}`,
   };
+}
+
+/**
+ * One repeated value, up to floating-point noise: Prometheus computes the same quantile or
+ * ratio with different rounding at different instants (0.0235 and 0.023500000000000004),
+ * which a rank test would read as a real, perfectly separated difference, or fail on.
+ * Sorted input: the spread is last − first.
+ */
+function isConstant(sorted: Float64Array): boolean {
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  return last - first <= CONSTANT_TOLERANCE * Math.max(Math.abs(first), Math.abs(last));
 }
 
 function sameElements(a: Float64Array, b: Float64Array): boolean {
