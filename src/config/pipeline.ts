@@ -215,7 +215,8 @@ function checkGraph(p: Pipeline, found: FoundReference[], doc: LoadedYaml): void
     else if (ref.input !== undefined) checkInput(ref.input, ref.text, ref.path);
   }
   for (const st of p.stages) {
-    walkStrings(st.fields, (text, rel) => {
+    const walked = { ...st.fields, requiredArtifacts: st.requiredArtifacts, ...(st.producedArtifacts ? { producedArtifacts: st.producedArtifacts } : {}) };
+    walkStrings(walked, (text, rel) => {
       const path = [...st.path, ...rel];
       for (const ref of findReferences(text)) {
         if ('error' in ref) issues.push({ path, message: `has ${ref.error}` });

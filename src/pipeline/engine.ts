@@ -2,7 +2,7 @@ import { INVALID, type ParseContext } from '../config/schema.ts';
 import { ConfigError, formatPath } from '../config/errors.ts';
 import { problems, type Pipeline, type StageSpec } from '../config/pipeline.ts';
 import { formatDuration } from '../config/duration.ts';
-import { describeMatch, matches, mergeArtifacts, type Artifact } from './artifacts.ts';
+import { describeMatch, matches, mergeArtifacts, type Artifact, type ArtifactMatch } from './artifacts.ts';
 import { parseExpression, truthy } from './expression.ts';
 import { followPath, substitute, type Reference } from './references.ts';
 import {
@@ -198,7 +198,16 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
         return skip(st, StageStatus.Skipped, `when: ${st.when} is false${seen ? ` (${seen})` : ''}`, false);
       }
     }
-    const missing = st.requiredArtifacts.filter((m) => !artifacts.some((a) => matches(a, m)));
+    // Artifact matches may hold references too (version: $(inputs.version)).
+    let required: ArtifactMatch[];
+    let producedMatches: ArtifactMatch[] | undefined;
+    try {
+      required = substitute(st.requiredArtifacts, resolver(true)) as ArtifactMatch[];
+      producedMatches = st.producedArtifacts && (substitute(st.producedArtifacts, resolver(true)) as ArtifactMatch[]);
+    } catch (e) {
+      return failed(st, `artifacts: ${(e as Error).message}`, 0, undefined);
+    }
+    const missing = required.filter((m) => !artifacts.some((a) => matches(a, m)));
     if (missing.length) {
       const reason = `required artifact${missing.length > 1 ? 's' : ''} missing: ${missing.map(describeMatch).join(', ')}`;
       if (st.onMissingArtifacts === 'skip') return skip(st, StageStatus.Skipped, reason, false);
@@ -225,7 +234,7 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       signal,
       log: stageLog,
       artifacts: visible,
-      requiredArtifacts: st.requiredArtifacts,
+      requiredArtifacts: required,
       workspace: o.workspace,
       tempDir: o.tempDir,
       reportDir: o.reportDir,
@@ -258,10 +267,10 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
       const products = await untilStopped(type.run(config, ctx), signal, o.stopGraceMs ?? 10_000);
       const produced = products.artifacts ?? [];
       let kept = produced;
-      if (st.producedArtifacts) {
-        const absent = st.producedArtifacts.filter((m) => !produced.some((a) => matches(a, m)));
+      if (producedMatches) {
+        const absent = producedMatches.filter((m) => !produced.some((a) => matches(a, m)));
         if (absent.length) throw new StageError(`producedArtifacts: the stage did not produce ${absent.map(describeMatch).join(', ')}`);
-        kept = produced.filter((a) => st.producedArtifacts!.some((m) => matches(a, m)));
+        kept = produced.filter((a) => producedMatches.some((m) => matches(a, m)));
       }
       outcome = {
         record: {

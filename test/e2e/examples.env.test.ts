@@ -24,14 +24,14 @@ const ns = (p: string) => {
 const get = (n: string, what: string) => JSON.parse(kubectl(env, ['-n', n, 'get', what, '-o', 'json']).stdout);
 
 describe('examples/workflows with act', () => {
-  test('blue-green: two releases; the second serves, the first is disabled', () => {
+  test('blue-green: two releases; the second serves, the first is disabled', async () => {
     const n = ns('bg');
     for (const build of ['7', '8']) {
-      const r = act(env, 'examples/workflows/blue-green.yml', { inputs: { build, namespace: n } });
+      const r = await act(env, 'examples/workflows/blue-green.yml', { inputs: { build, namespace: n } });
       assert.equal(r.status, 0, r.output.slice(-3000));
       assert.deepEqual(r.jobs, { release: 'succeeded' });
     }
-    const r = act(env, 'examples/workflows/blue-green.yml', { inputs: { build: '9', namespace: n } });
+    const r = await act(env, 'examples/workflows/blue-green.yml', { inputs: { build: '9', namespace: n } });
     assert.match(r.output, /now serving web-v002; disabled web-v001/);
     const rs = get(n, 'replicaset/web-v002');
     assert.equal(rs.spec.template.spec.containers[0].image, 'ghcr.io/acme/web:9');
@@ -39,7 +39,7 @@ describe('examples/workflows with act', () => {
     assert.ok(!('lb-web' in get(n, 'replicaset/web-v001').spec.template.metadata.labels));
   });
 
-  test('progressive-rollout: canary to 50% with analyses, paused, then promoted by the next job', () => {
+  test('progressive-rollout: canary to 50% with analyses, paused, then promoted by the next job', async () => {
     const n = ns('pr');
     kubectl(
       env,
@@ -60,7 +60,7 @@ metadata: { name: web, namespace: ${n} }
 spec: { selector: { app: web }, ports: [{ port: 80 }] }
 `,
     );
-    const r = act(env, 'examples/workflows/progressive-rollout.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
+    const r = await act(env, 'examples/workflows/progressive-rollout.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
     assert.equal(r.status, 0, r.output.slice(-4000));
     assert.deepEqual(r.jobs, { canary: 'succeeded', promote: 'succeeded' });
     assert.match(r.output, /paused at step 5: resume with action: promote/);
@@ -71,9 +71,9 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
     assert.equal(state.history.filter((h: { score?: number }) => h.score !== undefined).length, 2);
   });
 
-  test('canary-release, a good canary: build → deploy → analysis → promote; the rollback job is skipped', () => {
+  test('canary-release, a good canary: build → deploy → analysis → promote; the rollback job is skipped', async () => {
     const n = ns('cr');
-    const r = act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
+    const r = await act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
     assert.equal(r.status, 0, r.output.slice(-4000));
     assert.deepEqual(r.jobs, { build: 'succeeded', deploy: 'succeeded', analysis: 'succeeded', promote: 'succeeded' });
     assert.doesNotMatch(r.output, /\[canary-release\/rollback\] ⭐ Run Main/);
@@ -89,7 +89,7 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
     const scope = `bad-${process.pid}`;
     await fleet.start(scope, { errorRate: 0.3 });
     await fleet.scraped([scope]);
-    const r = act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n, canaryScope: scope }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
+    const r = await act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n, canaryScope: scope }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
     assert.notEqual(r.status, 0);
     assert.deepEqual(r.jobs, { build: 'succeeded', deploy: 'succeeded', analysis: 'failed', rollback: 'succeeded' });
     assert.match(r.output, /canary failed: score 0 at interval 1\/2 is at or below the marginal threshold 50/);

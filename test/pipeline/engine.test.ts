@@ -208,6 +208,22 @@ stages:
     assert.deepEqual(present.report.stages[0]!.outputs.seenArtifacts, ['ghcr.io/acme/web']);
   });
 
+  test('artifact matches take references: the version to require can be an input', async () => {
+    const yaml = `
+name: p
+inputs: { version: { required: true } }
+stages:
+  - id: deploy
+    type: work
+    requiredArtifacts: [{ type: docker/image, name: ghcr.io/acme/web, version: $(inputs.version) }]
+`;
+    const artifacts = [{ type: 'docker/image', name: 'ghcr.io/acme/web', version: '1.4.2' }];
+    const ok = await runYaml(yaml, { artifacts, inputs: { version: '1.4.2' } });
+    assert.equal(ok.report.stages[0]!.status, 'succeeded', ok.report.stages[0]!.error);
+    const other = await runYaml(yaml, { artifacts, inputs: { version: '1.4.3' } });
+    assert.match(other.report.stages[0]!.error!, /required artifact missing: docker\/image ghcr.io\/acme\/web@1.4.3/);
+  });
+
   test('producedArtifacts keeps only matching products and fails when one is absent', async () => {
     const produce = `[{ type: docker/image, name: web, version: "1" }, { type: file, name: log }]`;
     const ok = await runYaml(`
