@@ -165,12 +165,12 @@ export async function runSettings(settings: Omit<RunSettings, 'tempDir'>, io: Io
     endGroup: () => undefined,
   };
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error('interrupted'));
-  signal?.addEventListener('abort', stop);
-  const onSig = () => {
+  const stop = (why = 'interrupted') => controller.abort(new Error(why));
+  signal?.addEventListener('abort', () => stop());
+  const onSig = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(ExitCode.Failed);
     io.err('Stopping running stages (press Ctrl-C again to quit at once)...');
-    stop();
+    stop(`received ${sig}`);
   };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);

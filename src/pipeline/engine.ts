@@ -116,7 +116,10 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
     stopAll ??= reason;
     stopController.abort(new Cancelled(reason));
   };
-  const onExternalAbort = () => stop('the run was cancelled');
+  const onExternalAbort = () => {
+    const why = o.signal.reason instanceof Error ? o.signal.reason.message : undefined;
+    stop(`the run was cancelled${why ? ` (${why})` : ''}`);
+  };
   o.signal.addEventListener('abort', onExternalAbort, { once: true });
   if (o.signal.aborted) onExternalAbort();
   const pipelineTimer =
@@ -294,9 +297,16 @@ export async function runPipeline(o: RunOptions): Promise<RunReport> {
           ? undefined
           : errorMessage(e);
       if (message === undefined) {
-        outcome = skip(st, StageStatus.Cancelled, `cancelled: ${stopAll}`, true);
+        // A stage that stops cleanly says how far it got (and keeps its outputs, e.g. the
+        // path of a report written on the way out).
+        const own = e instanceof StageError ? e.message : undefined;
+        outcome = skip(st, StageStatus.Cancelled, `cancelled: ${stopAll}${own ? ` (${own})` : ''}`, true);
         outcome.record.startedAt = new Date(startedAt).toISOString();
         outcome.record.durationMs = now() - startedAt;
+        if (e instanceof StageError) {
+          outcome.record.outputs = e.details ?? {};
+          if (e.summary) outcome.record.summary = e.summary;
+        }
       } else {
         outcome = failed(st, message, now() - startedAt, startedAt, e instanceof StageError ? e.details : undefined);
         if (e instanceof StageError && e.summary) outcome.record.summary = e.summary;

@@ -159,7 +159,7 @@ export const canaryAnalysis: StageType<CanaryAnalysisConfig> = {
   outputs: {
     score: 'The last score (0–100).',
     classification: 'Pass, Marginal or Fail (of the last score).',
-    status: 'passed, failed, cancelled or error.',
+    outcome: 'passed, failed, cancelled or error.',
     intervalScores: 'JSON list of the score after each interval.',
     report: 'Path of the JSON report (written on success, failure and cancellation).',
   },
@@ -200,7 +200,7 @@ export async function analyse(c: CanaryAnalysisConfig, ctx: StageContext, clock:
   const outputs: Record<string, OutputValue> = {
     score: last?.score ?? 0,
     classification: last?.classification ?? 'Fail',
-    status: outcome.status,
+    outcome: outcome.status,
     intervalScores: outcome.intervals.map((r) => r.score),
     report: reportPath,
   };

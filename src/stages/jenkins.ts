@@ -94,8 +94,13 @@ async function run(config: JenkinsConfig, ctx: StageContext) {
     const build = await followBuild(follow, started);
     return finish(config, started, build);
   } catch (e) {
-    if (ctx.signal.aborted) await stop(client, config.job, queueId, started, ctx);
-    throw e;
+    if (!ctx.signal.aborted) throw e;
+    await stop(client, config.job, queueId, started, ctx);
+    // The outputs name the build, so whoever looks at the cancelled job can find it.
+    throw new StageError(
+      started ? `stopped build #${started.number} of ${config.job}: ${started.url}` : `cancelled the queued build of ${config.job}`,
+      { buildNumber: started?.number ?? 0, buildUrl: started?.url ?? '', result: '', artifacts: [] },
+    );
   }
 }
 

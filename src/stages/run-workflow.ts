@@ -52,7 +52,7 @@ export function createRunWorkflowStage(deps: { github?: GitHubFactory } = {}): S
     outputs: {
       runId: 'Id of the workflow run started.',
       runUrl: 'Its web address.',
-      status: 'Its last status seen: queued, in_progress, completed, ...',
+      runStatus: 'Its last status seen: queued, in_progress, completed, ...',
       conclusion: 'With wait: how it ended (success, failure, cancelled, timed_out, ...).',
     },
     run: (config, ctx) => run(config, ctx, github),
@@ -72,7 +72,7 @@ async function run(config: RunWorkflowConfig, ctx: StageContext, github: GitHubF
 
   if (ctx.dryRun) {
     ctx.log.info(`dry run: would run ${workflow} of ${repoText} on ${config.ref ?? currentRef ?? "the repository's default branch"}${shownInputs}`);
-    return { outputs: { runId: 0, runUrl: '', status: '', conclusion: '' } };
+    return { outputs: { runId: 0, runUrl: '', runStatus: '', conclusion: '' } };
   }
 
   const gh = await github(ctx, { repository: config.repository, permissions: PERMISSIONS });
@@ -84,7 +84,7 @@ async function run(config: RunWorkflowConfig, ctx: StageContext, github: GitHubF
 
   if (config.wait === false) {
     const status = (await getRun(gh, started.id)).status ?? '';
-    return { outputs: { runId: started.id, runUrl: started.url, status, conclusion: '' } };
+    return { outputs: { runId: started.id, runUrl: started.url, runStatus: status, conclusion: '' } };
   }
 
   const timeoutMs = config.waitTimeout ?? 60 * 60_000;
@@ -94,15 +94,16 @@ async function run(config: RunWorkflowConfig, ctx: StageContext, github: GitHubF
     done = await waitForRun(gh, started.id, { timeoutMs, pollMs, log: ctx.log, signal: ctx.signal });
   } catch (e) {
     // Cancelling the stage cancels the run it started, as Spinnaker cancels a child pipeline.
-    if (ctx.signal.aborted) {
-      await cancelRun(gh, started.id).then(
-        (cancelled) => ctx.log.info(cancelled ? `Asked GitHub to cancel run ${started.id}` : `Run ${started.id} had already ended`),
-        (err: unknown) => ctx.log.warn(`Could not cancel run ${started.id}: ${(err as Error).message}`),
-      );
-    }
-    throw e;
+    if (!ctx.signal.aborted) throw e;
+    const what = await cancelRun(gh, started.id).then(
+      (cancelled) => (cancelled ? `asked GitHub to cancel run ${started.id}` : `run ${started.id} had already ended`),
+      (err: unknown) => `could not cancel run ${started.id}: ${(err as Error).message}`,
+    );
+    ctx.log.info(what.charAt(0).toUpperCase() + what.slice(1));
+    // The outputs name the run, so whoever looks at the cancelled job can find it.
+    throw new StageError(`stopped waiting for ${workflow}; ${what}: ${started.url}`, { runId: started.id, runUrl: started.url, runStatus: '', conclusion: '' });
   }
-  const outputs = { runId: started.id, runUrl: done.html_url || started.url, status: done.status ?? '', conclusion: done.conclusion ?? '' };
+  const outputs = { runId: started.id, runUrl: done.html_url || started.url, runStatus: done.status ?? '', conclusion: done.conclusion ?? '' };
   if (done.conclusion !== RunConclusion.Success)
     throw new StageError(`run ${started.id} of ${workflow} ended with conclusion ${done.conclusion ?? '(none)'}, not success: ${outputs.runUrl}`, outputs);
   return { outputs };

@@ -61,7 +61,7 @@ const outputs = {
   body: 'Response body, up to maxResponseBytes.',
   bodyTruncated: 'true when the body was longer than maxResponseBytes.',
   json: 'The response parsed as JSON, when it is JSON; references can reach into it: $(stages.ID.outputs.json.field).',
-  status: 'With poll: the final status value.',
+  pollStatus: 'With poll: the final status value.',
   '<extract name>': 'Each field named in extract.',
 };
 
@@ -117,12 +117,12 @@ async function run(config: WebhookConfig, ctx: StageContext) {
       const status = found?.found ? String(found.value) : undefined;
       ctx.log.info(`Status: ${status ?? `(no ${poll.statusPath} in the response)`}`);
       if (status !== undefined && poll.success.includes(status)) {
-        out.status = status;
+        out.pollStatus = status;
         out.statusCode = pr.status;
         break;
       }
       if (status !== undefined && (poll.failure ?? []).includes(status)) {
-        throw new StageError(`${redactUrl(statusUrl)} reported ${poll.statusPath} = ${JSON.stringify(status)}, a failure status`, { status });
+        throw new StageError(`${redactUrl(statusUrl)} reported ${poll.statusPath} = ${JSON.stringify(status)}, a failure status`, { pollStatus: status });
       }
       await sleep(interval, ctx.signal);
     }

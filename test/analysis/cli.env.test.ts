@@ -103,6 +103,7 @@ canary: ${c}
     assert.equal(r.exitCode, 1, r.stdout);
     assert.equal(r.outputs.result, 'failed');
     assert.equal(r.outputs['analysis-status'], 'failed');
+    assert.equal(r.outputs['analysis-outcome'], 'failed', 'the analysis outcome, beside the stage status');
     assert.ok(Number(r.outputs['analysis-score']) <= 50, r.outputs['analysis-score']);
     assert.equal(r.outputs['analysis-classification'], 'Fail');
     assert.match(r.outputs['analysis-report']!, /analysis\..*\.canary\.json$/);

@@ -54,7 +54,7 @@ describe('run-workflow', () => {
     assert.equal(dispatch!.path, '/repos/acme/web/actions/workflows/smoke.yml/dispatches');
     assert.deepEqual(dispatch!.body, { ref: 'main', inputs: { version: '1.4.2', environment: 'staging' }, return_run_details: true });
     const run = gh.runs[0]!;
-    assert.deepEqual(st.outputs, { runId: run.id, runUrl: `https://github.com/acme/web/actions/runs/${run.id}`, status: 'completed', conclusion: 'success' });
+    assert.deepEqual(st.outputs, { runId: run.id, runUrl: `https://github.com/acme/web/actions/runs/${run.id}`, runStatus: 'completed', conclusion: 'success' });
     assert.equal(gh.calls(GET_RUN).length, 3);
     const statusLines = r.lines.filter((l) => l.startsWith(`Run ${run.id}: `)).map((l) => l.slice(`Run ${run.id}: `.length));
     assert.deepEqual(statusLines, [`https://github.com/acme/web/actions/runs/${run.id}`, 'queued', 'in_progress', 'completed (success)']);
@@ -173,7 +173,7 @@ stages:
     const r = await runYaml(pipeline('workflow: smoke.yml\nwait: false'), { registry });
     const st = r.report.stages[0]!;
     assert.equal(st.status, 'succeeded', st.error);
-    assert.equal(st.outputs.status, 'queued');
+    assert.equal(st.outputs.runStatus, 'queued');
     assert.equal(st.outputs.conclusion, '');
     assert.equal(gh.calls(GET_RUN).length, 1);
   });

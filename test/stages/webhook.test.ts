@@ -132,7 +132,7 @@ describe('webhook', () => {
     );
     const st = r.report.stages[0]!;
     assert.equal(st.status, 'succeeded');
-    assert.equal(st.outputs.status, 'SUCCEEDED');
+    assert.equal(st.outputs.pollStatus, 'SUCCEEDED');
     assert.deepEqual(s.requests.map((q) => `${q.method} ${q.url}`), ['POST /jobs', 'GET /jobs/7', 'GET /jobs/7', 'GET /jobs/7']);
   });
 
