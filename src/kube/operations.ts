@@ -1,6 +1,6 @@
 // Cluster operations several stages share: waiting until stable, finding a workload's
 // pods, moving pods in and out of load balancers, pruning old versions.
-import type { KubeClient, KubeObject, ObjectRef } from './client.ts';
+import { KubeError, type KubeClient, type KubeObject, type ObjectRef } from './client.ts';
 import { stabilityOf, Stability } from './stability.ts';
 import { A } from './annotations.ts';
 import { podTemplateMeta, parseVersion } from './manifests.ts';
@@ -41,19 +41,43 @@ async function readAll(kube: KubeClient, refs: ObjectRef[], signal: AbortSignal)
   return out;
 }
 
+/** An API server that is down, restarting or overloaded: worth waiting for, not a verdict. */
+function transient(e: unknown): e is KubeError {
+  return e instanceof KubeError && (e.reason === 'Unreachable' || e.code === 429 || e.code >= 500);
+}
+
 /**
  * Polls until every resource is stable, fails at once when one has failed, and at the
  * timeout names each resource that is not stable and why. It polls every 200 ms for the
  * first 10 s, when most rollouts finish, then every 2 s, so long rollouts do not load the
- * API server; several objects of one kind cost one list request per poll.
+ * API server; several objects of one kind cost one list request per poll. An API server
+ * that goes away (a restart, an upgrade of the control plane) does not end the wait: it
+ * goes on until the server is back or the timeout passes, and the timeout's message names
+ * the outage.
  */
 export async function waitStable(kube: KubeClient, refs: ObjectRef[], o: { timeoutMs: number; signal: AbortSignal; log: Logger }): Promise<void> {
   const started = Date.now();
   let pending = refs;
   let lastReport = 0;
   let states: { ref: ObjectRef; message: string }[] = [];
+  let outage: KubeError | undefined;
   while (pending.length) {
-    const current = await readAll(kube, pending, o.signal);
+    let current: Awaited<ReturnType<typeof readAll>>;
+    try {
+      current = await readAll(kube, pending, o.signal);
+    } catch (e) {
+      if (!transient(e)) throw e;
+      const elapsed = Date.now() - started;
+      if (elapsed > o.timeoutMs) throw new StageError(`not stable after ${formatDuration(o.timeoutMs)}: the API server did not answer (${e.message})`);
+      if (!outage) o.log.warn(`${e.message}; still waiting (until ${formatDuration(o.timeoutMs)} after the wait began)`);
+      outage = e;
+      await sleep(2000, o.signal);
+      continue;
+    }
+    if (outage) {
+      o.log.info('the API server answers again; waiting on');
+      outage = undefined;
+    }
     const results = pending.map((ref) => {
       const obj = current.get(ref);
       if (!obj) return { ref, state: Stability.Failed, message: 'it no longer exists' };
