@@ -1,5 +1,6 @@
 // What the action and the CLI share: load a pipeline, run it, write its report.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { loadInlineStage, loadPipeline, type Pipeline } from './config/pipeline.ts';
 import { ConfigError } from './config/errors.ts';
@@ -54,12 +55,19 @@ export function kubeFactory(access: KubeAccess, env: NodeJS.ProcessEnv): (contex
   };
 }
 
-/** Resolves a workspace-relative path, refusing one that leaves the workspace. */
+/**
+ * Resolves a workspace-relative path, refusing one that leaves the workspace: by `..`, by an
+ * absolute path, or through a symbolic link inside the workspace that points out of it.
+ */
 export function workspacePath(workspace: string, file: string, what: string): string {
   const root = path.resolve(workspace);
   const full = path.resolve(root, file);
-  if (full !== root && !full.startsWith(root + path.sep))
-    throw new ConfigError([{ source: what, path: [], message: `is ${JSON.stringify(file)}, which is outside the workspace ${root}; expected a path inside it` }]);
+  const outside = (p: string, r: string) => p !== r && !p.startsWith(r + path.sep);
+  const refuse = (how: string) => {
+    throw new ConfigError([{ source: what, path: [], message: `is ${JSON.stringify(file)}, which ${how} the workspace ${root}; expected a path inside it` }]);
+  };
+  if (outside(full, root)) refuse('is outside');
+  if (existsSync(full) && outside(realpathSync(full), realpathSync(root))) refuse('links to a file outside');
   return full;
 }
 

@@ -64,8 +64,10 @@ export class HelmRenderer implements Renderer {
 
   async render(ctx: RenderContext): Promise<Rendered> {
     const req = this.req;
-    const tool = helmTool(ctx.env);
+    // Paths first: a path that leaves the workspace is refused before anything else happens.
+    if (!req.repository) workspacePath(ctx.workspace, req.chart, 'chart');
     const valuesFiles = await Promise.all((req.valuesFiles ?? []).map((f, i) => existingFile(ctx.workspace, f, `valuesFiles[${i}]`)));
+    const tool = helmTool(ctx.env);
     let downloads: string | undefined;
     try {
       let chartPath: string;

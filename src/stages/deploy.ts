@@ -106,8 +106,9 @@ async function readSources(config: DeployConfig, ctx: StageContext): Promise<{ v
 }
 
 async function run(config: DeployConfig, ctx: StageContext) {
-  const kube = await ctx.kube(config.context);
+  // The manifests first: bad input is reported before the cluster is contacted.
   const { objects, errors } = toObjects(await readSources(config, ctx));
+  const kube = await ctx.kube(config.context);
   if (errors.length) throw new StageError(errors.join('; '));
   if (!objects.length) throw new StageError('no manifests to deploy');
 
