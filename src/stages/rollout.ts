@@ -11,7 +11,7 @@ import { StageError, type StageContext, type StageType, type OutputValue } from 
 import { contextField, resolveTarget, targetSchema } from '../kube/target.ts';
 import { refOf, serviceEndpoints, waitStable, podsOf } from '../kube/operations.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { createRouter, replicaSplit, routerSchema, RouterType, type RouterConfig, type RouterContext, type TrafficRouter } from '../rollout/routers.ts';
+import { createRouter, replicaSplit, routerSchema, RouterType, type RouterConfig, type RouterContext } from '../rollout/routers.ts';
 import { canaryAnalysis, analyse, realClock } from './canary-analysis.ts';
 import { escapeHtml } from '../action/summary.ts';
 import { sleep } from '../util/sleep.ts';
