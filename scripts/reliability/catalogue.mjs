@@ -34,8 +34,14 @@ export const CLASSES = [
   {
     area: 'Faults',
     fault: 'Another writer updates the same object during patch and disable',
-    expected: 'Both succeed and both writers\' changes are in the final object: rollgate writes patches, which the server applies to the newest version (no lost update); 409s and 5xx are retried.',
+    expected: 'Both succeed and both writers\' changes are in the final object: rollgate writes patches, which the server applies to the newest version (no lost update); 409s and 5xx are retried, except a 409 on a patch locked to a resourceVersion, which is final.',
     tests: [{ file: 'test/reliability/kube-faults.env.test.ts', match: /another writer/ }],
+  },
+  {
+    area: 'Faults',
+    fault: 'Two jobs promote the same paused rollout at once',
+    expected: 'Exactly one goes on: the rollout state is claimed with a write locked to the version read; the other changes nothing and says another job got there first.',
+    tests: [{ file: 'test/rollout/rollout.env.test.ts', match: /^two jobs promoting/ }],
   },
   {
     area: 'Faults',

@@ -59,13 +59,24 @@ export interface KubeClient {
   /** The object, or undefined when it does not exist. */
   tryGet(ref: ObjectRef, signal?: AbortSignal): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, opts?: { namespace?: string; labelSelector?: string; signal?: AbortSignal }): Promise<KubeObject[]>;
-  patch(ref: ObjectRef, body: unknown, type: PatchType, opts?: { dryRun?: boolean; signal?: AbortSignal }): Promise<KubeObject>;
+  /**
+   * A patch. With `resourceVersion`, only onto that version of the object (optimistic
+   * locking): when somebody else wrote it since, the 409 is thrown at once, not retried.
+   */
+  patch(ref: ObjectRef, body: unknown, type: PatchType, opts?: { dryRun?: boolean; signal?: AbortSignal; resourceVersion?: string }): Promise<KubeObject>;
   /** False when there was nothing to delete. */
   delete(ref: ObjectRef, opts?: { propagationPolicy?: string; gracePeriodSeconds?: number; dryRun?: boolean; signal?: AbortSignal }): Promise<boolean>;
   namespaced(apiVersion: string, kind: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** An API server error, said with the object it was about. */
+/** The patch, carrying the resourceVersion the server must still have (it answers 409 otherwise). */
+function withResourceVersion(body: unknown, type: PatchType, resourceVersion: string): unknown {
+  if (type === 'json') return [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }, ...(body as unknown[])];
+  const b = body as { metadata?: Record<string, unknown> };
+  return { ...b, metadata: { ...b.metadata, resourceVersion } };
+}
+
 export class KubeError extends Error {
   override name = 'KubeError';
   readonly code: number;
@@ -101,7 +112,7 @@ export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.Proc
   }
 
   /** One request with retries on conflicts, throttling, server errors and lost connections. */
-  async function request(method: string, path: string, what: string, o: { body?: unknown; contentType?: string; signal?: AbortSignal; allow404?: boolean } = {}) {
+  async function request(method: string, path: string, what: string, o: { body?: unknown; contentType?: string; signal?: AbortSignal; allow404?: boolean; conflictIsFinal?: boolean } = {}) {
     const body = o.body === undefined ? undefined : JSON.stringify(o.body);
     let wait = 250;
     for (let attempt = 1; ; attempt++) {
@@ -117,7 +128,7 @@ export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.Proc
         if (res.status < 300) return res.body ? JSON.parse(res.body) : undefined;
         if (res.status === 404 && o.allow404) return undefined;
         failure = statusError(what, res.status, res.body);
-        if (!RETRY_CODES.has(res.status)) throw failure;
+        if (!RETRY_CODES.has(res.status) || (res.status === 409 && o.conflictIsFinal)) throw failure;
         const after = retryAfterMs(typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null);
         if (after !== undefined) wait = Math.min(after, 30_000);
       }
@@ -183,10 +194,12 @@ export async function createKubeClient(access: KubeAccess = {}, env: NodeJS.Proc
     },
     async patch(ref, body, type, opts = {}) {
       const path = await pathOf(ref, opts.signal);
+      const locked = opts.resourceVersion === undefined ? body : withResourceVersion(body, type, opts.resourceVersion);
       return request('PATCH', `${path}?fieldManager=${FIELD_MANAGER}${dry(opts.dryRun)}`, `patch ${describe(ref)}`, {
-        body,
+        body: locked,
         contentType: CONTENT_TYPE[type],
         signal: opts.signal,
+        conflictIsFinal: opts.resourceVersion !== undefined,
       });
     },
     async delete(ref, opts = {}) {

@@ -10,7 +10,7 @@ import { formatDuration } from '../config/duration.ts';
 import { StageError, type StageContext, type StageType, type OutputValue } from '../pipeline/types.ts';
 import { contextField, resolveTarget, targetSchema } from '../kube/target.ts';
 import { refOf, serviceEndpoints, waitStable, podsOf } from '../kube/operations.ts';
-import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { KubeError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { createRouter, replicaSplit, routerSchema, RouterType, type RouterConfig, type RouterContext } from '../rollout/routers.ts';
 import { canaryAnalysis, analyse, realClock } from './canary-analysis.ts';
 import { escapeHtml } from '../action/summary.ts';
@@ -149,6 +149,26 @@ async function run(c: RolloutConfig, ctx: StageContext) {
     if (action === Action.Promote && prior.status !== 'paused') throw new StageError(`nothing to promote: the rollout of ${canary.metadata.name} is ${prior.status}, not paused`);
     if (action === Action.Abort && prior.status === 'completed') throw new StageError(`the rollout of ${canary.metadata.name} completed; roll back with a new rollout or a scale stage instead`);
     state = { ...prior, status: 'running' };
+  }
+
+  // Claim the rollout: the state is written onto the version of the canary read above, so of
+  // two jobs that start, promote or abort the same rollout at once, exactly one goes on.
+  // Controllers update the canary's status all the time; only a change of the rollout state
+  // itself means another job got there first.
+  const seen = canary.metadata.annotations?.[STATE_ANNOTATION];
+  for (let version = canary.metadata.resourceVersion, attempt = 1; ; attempt++) {
+    try {
+      await kube.patch(refOf(canary), { metadata: { annotations: { [STATE_ANNOTATION]: JSON.stringify(state) } } }, 'merge', { signal: ctx.signal, resourceVersion: version });
+      break;
+    } catch (e) {
+      if (!(e instanceof KubeError && e.code === 409)) throw e;
+      const fresh = await kube.tryGet(refOf(canary), ctx.signal);
+      if (!fresh || fresh.metadata.annotations?.[STATE_ANNOTATION] !== seen || attempt >= 5)
+        throw new StageError(
+          `${canary.kind} ${canary.metadata.name}: another job changed the rollout while this ${action} was starting, so this one changed nothing. The rollout is now ${fresh ? (readState(fresh)?.status ?? 'gone') : 'gone'}; run again if still needed`,
+        );
+      version = fresh.metadata.resourceVersion;
+    }
   }
 
   const rc: RouterContext = { kube, namespace, stable, canary, totalReplicas: state.totalReplicas, signal: ctx.signal };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { runYaml } from '../helpers/engine.ts';
 import { testEnv, kubectl, eventually, scratchNamespaces, getJson } from '../helpers/testenv.ts';
 import { OwnApiServer } from '../helpers/apiserver.ts';
+import { createKubeClient, KubeError } from '../../src/kube/client.ts';
 import { execFile, spawn } from 'node:child_process';
 
 const env = testEnv();
@@ -224,5 +225,29 @@ stages:
     // The stages write patches, which the server applies to the newest version: they never
     // get a 409 of their own; it is the read-modify-write writer that has to retry.
     t.diagnostic(`other writer: ${writes} writes, ${conflicts} conflicts`);
+  });
+
+  test('a patch locked to a resourceVersion that another writer has moved on is refused with a 409 at once, not retried', async () => {
+    const n = ns();
+    assert.equal(kubectl(env, ['-n', n, 'create', 'configmap', 'lock', '--from-literal=a=1']).status, 0);
+    const kube = await createKubeClient({ kubeconfigPath: env.KUBECONFIG });
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'lock', namespace: n };
+    const read = (await kube.tryGet(ref))!;
+    assert.equal(kubectl(env, ['-n', n, 'annotate', 'configmap', 'lock', 'other=wrote']).status, 0);
+    const started = performance.now();
+    const stale = kube.patch(ref, { metadata: { annotations: { mine: 'yes' } } }, 'merge', { resourceVersion: read.metadata.resourceVersion });
+    await assert.rejects(stale, (e: unknown) => {
+      assert.ok(e instanceof KubeError);
+      assert.equal(e.code, 409);
+      assert.match(e.message, /patch ConfigMap [^/]+\/lock: 409 Conflict/);
+      return true;
+    });
+    // Eight attempts with their back-off would take about 18 s; one answer takes milliseconds.
+    assert.ok(performance.now() - started < 10_000, 'refused without the retries a 409 from contention gets');
+    const after = (await kube.tryGet(ref))!;
+    assert.equal(after.metadata.annotations?.mine, undefined, 'the stale patch changed nothing');
+    assert.equal(after.metadata.annotations?.other, 'wrote');
+    await kube.patch(ref, { metadata: { annotations: { mine: 'yes' } } }, 'merge', { resourceVersion: after.metadata.resourceVersion });
+    assert.equal((await kube.tryGet(ref))!.metadata.annotations?.mine, 'yes', 'locked to the current version, it applies');
   });
 });

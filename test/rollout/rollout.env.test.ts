@@ -267,6 +267,27 @@ stages:
     assert.match(promote.report.stages[0]!.error!, /nothing to promote: the rollout of web-canary is aborted/);
   });
 
+  test('two jobs promoting the same paused rollout at once: one goes on, the other changes nothing and says why', async () => {
+    const { n, weights, pipeline } = await routed('istio');
+    await run(pipeline('run'));
+    const [a, b] = await Promise.all([run(pipeline('promote')), run(pipeline('promote'))]);
+    const results = [a, b].map((r) => r.report.stages[0]!);
+    const won = results.filter((st) => st.status === 'succeeded');
+    const lost = results.filter((st) => st.status === 'failed');
+    assert.equal(won.length, 1, JSON.stringify(results.map((st) => st.error)));
+    assert.equal(lost.length, 1);
+    // The loser either read the state after the winner claimed it (running), or read it
+    // before and lost the claim (the resourceVersion it wrote onto was gone).
+    assert.match(
+      lost[0]!.error!,
+      /Deployment web-canary: another job changed the rollout while this promote was starting, so this one changed nothing\. The rollout is now (running|paused)|nothing to promote: the rollout of web-canary is running, not paused/,
+    );
+    assert.equal(won[0]!.outputs.phase, 'paused');
+    assert.deepEqual(weights(), [40, 60], 'promoted once: the next pause, not the one after');
+    const state = JSON.parse(get(n, 'deployment/web-canary').metadata.annotations['rollgate.dev/rollout']);
+    assert.deepEqual([state.status, state.step], ['paused', 4]);
+  });
+
   test('a route object that does not name both versions is refused before anything changes', async () => {
     const { n, pipeline } = await routed('smi');
     kubectl(env, ['-n', n, 'patch', 'trafficsplit', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/backends/1/service","value":"other"}]']);
