@@ -302,7 +302,12 @@ async function run(c: RolloutConfig, ctx: StageContext) {
     try {
       seconds = await rollback(why);
     } catch (rb) {
-      throw new StageError(`${(e as Error).message}; and the rollback failed too: ${(rb as Error).message} — check the traffic split by hand`);
+      // A refused request (a missing RBAC verb, say) usually refuses the rollback the same
+      // way: say it once. With action: abort the failure was the rollback itself.
+      const [first, second] = [(e as Error).message, (rb as Error).message];
+      if (first !== second) throw new StageError(`${first}; and the rollback failed too: ${second} — check the traffic split by hand`);
+      if (action === Action.Abort) throw new StageError(`the rollback failed: ${first} — check the traffic split by hand`);
+      throw new StageError(`${first}; and the rollback failed the same way — check the traffic split by hand`);
     }
     throw new StageError(`${ctx.signal.aborted ? 'stopped' : (e as Error).message}; rolled back in ${seconds.toFixed(2)}s`, outputs(Phase.Aborted, { rollbackSeconds: Number(seconds.toFixed(3)) }), timeline(state));
   }
