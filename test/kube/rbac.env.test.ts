@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { runYaml } from '../helpers/engine.ts';
 import { ROOT } from '../helpers/runner.ts';
 import { testEnv, kubectl, eventually, getJson, scratchNamespaces } from '../helpers/testenv.ts';
-import { createKubeClient } from '../../src/kube/client.ts';
+import { createKubeClient, type KubeObject } from '../../src/kube/client.ts';
 
 interface Rule {
   apiGroup: string;
@@ -19,7 +19,7 @@ interface Rule {
   verbs: string[];
 }
 
-type Stage = 'deploy' | 'patch' | 'scale' | 'rollout-undo' | 'delete' | 'disable' | 'enable';
+type Stage = 'deploy' | 'patch' | 'scale' | 'rollout-undo' | 'delete' | 'disable' | 'enable' | 'rollout';
 
 const traffic: Rule[] = [
   { apiGroup: 'apps', resource: 'replicasets', verbs: ['get', 'list', 'patch'] },
@@ -44,7 +44,30 @@ const RULES: Record<Stage, Rule[]> = {
   delete: [{ apiGroup: 'apps', resource: 'replicasets', verbs: ['get', 'list', 'delete'] }],
   disable: traffic,
   enable: traffic,
+  rollout: [
+    { apiGroup: 'apps', resource: 'deployments', verbs: ['get', 'list', 'patch'] },
+    { apiGroup: 'apps', resource: 'replicasets', verbs: ['list'] },
+    { apiGroup: '', resource: 'pods', verbs: ['list'] },
+    { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'] },
+  ],
 };
+
+type Router = 'istio' | 'gateway-api' | 'smi';
+
+/**
+ * With a CRD router, rollout needs these on the route object, and on its Deployments only get
+ * and patch (static targets): not the replicasets, pods and endpointslices rules, which serve
+ * the replicas router's Service. The README's router table says the same.
+ */
+const ROUTER_RULES: Record<Router, Rule[]> = {
+  istio: [
+    { apiGroup: 'networking.istio.io', resource: 'virtualservices', verbs: ['get', 'patch'] },
+    { apiGroup: 'networking.istio.io', resource: 'destinationrules', verbs: ['get'] },
+  ],
+  'gateway-api': [{ apiGroup: 'gateway.networking.k8s.io', resource: 'httproutes', verbs: ['get', 'patch'] }],
+  smi: [{ apiGroup: 'split.smi-spec.io', resource: 'trafficsplits', verbs: ['get', 'patch'] }],
+};
+const WORKLOADS: Rule = { apiGroup: 'apps', resource: 'deployments', verbs: ['get', 'patch'] };
 
 const env = testEnv();
 const ns = scratchNamespaces(env, 'rbac');
@@ -154,7 +177,24 @@ interface Scenario {
 
 /** Dynamic and static targets in the cluster "replicaSet web". */
 const newest = (n: string) => `{ kind: replicaSet, name: web, namespace: ${n}, strategy: newest }`;
-const named = (n: string, name: string) => `{ kind: ReplicaSet, name: ${name}, namespace: ${n} }`;
+const named = (n: string, name: string, kind = 'ReplicaSet') => `{ kind: ${kind}, name: ${name}, namespace: ${n} }`;
+
+/** The Service web selecting the Deployments web-stable (`replicas`) and web-canary (none), deployed by the admin. */
+const tracks = (n: string, replicas: number) => {
+  const track = (name: string, replicas: number) => `
+      - apiVersion: apps/v1
+        kind: Deployment
+        metadata: { name: ${name} }
+        spec:
+          replicas: ${replicas}
+          selector: { matchLabels: { app: web, track: ${name} } }
+          template:
+            metadata: { labels: { app: web, track: ${name} } }
+            spec: { containers: [{ name: web, image: "${name}:1" }] }`;
+  const service = `\n      - { apiVersion: v1, kind: Service, metadata: { name: web }, spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] } }`;
+  return asAdmin(pipeline(deployStage('scene', n, service + track('web-stable', replicas) + track('web-canary', 0))));
+};
+const state = (d: { metadata: { annotations: Record<string, string> } }) => JSON.parse(d.metadata.annotations['rollgate.dev/rollout']!);
 
 const SCENARIOS: Record<Stage, Scenario> = {
   // A blue/green release from nothing: the Service, then two versions; the second prunes the first.
@@ -240,43 +280,173 @@ const SCENARIOS: Record<Stage, Scenario> = {
   - { id: named, type: enable, dependsOn: [newest], target: ${named(n, 'web-v000')} }`,
     check: (n) => assert.equal(endpointPods(n).length, 2),
   },
+  // The replicas router behind the Service web: a release paused at 50% and promoted by a
+  // later stage, then the next release paused at 50% and aborted. The canary of the first is a
+  // dynamic target (list), the rest are static (get).
+  rollout: {
+    setup: (n) => tracks(n, 4),
+    run: (n) => {
+      const stage = (id: string, action: string, stable: string, canary: string, steps: string, extra = '') => `
+  - id: ${id}
+    type: rollout
+    action: ${action}
+    stable: ${stable}
+    canary: ${canary}
+    router: { type: replicas, service: web }
+    scaleDownDelay: 1s
+    steps: ${steps}${extra}`;
+      const first = ['canary', 'promote'].map((id, i) =>
+        stage(id, i ? 'promote' : 'run', named(n, 'web-stable', 'Deployment'), `{ kind: deployment, name: web-canary, namespace: ${n}, strategy: newest }`, '[{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }]', i ? after('canary') : ''),
+      );
+      const next = ['next', 'abort'].map((id, i) =>
+        stage(id, i ? 'abort' : 'run', named(n, 'web-canary', 'Deployment'), named(n, 'web-stable', 'Deployment'), '[{ setWeight: 50 }, { pause: {} }]', after(i ? 'next' : 'promote')),
+      );
+      return pipeline(...first, ...next);
+    },
+    check: async (n, r) => {
+      assert.deepEqual(
+        r.report.stages.map((s) => [s.id, s.outputs.phase, s.outputs.weight]),
+        [
+          ['canary', 'paused', 50],
+          ['promote', 'completed', 100],
+          ['next', 'paused', 50],
+          ['abort', 'aborted', 0],
+        ],
+      );
+      // The abort scales its canary to 0 and its stable back up without waiting for the pods.
+      const [stable, canary] = await eventually('web-canary back at 4 ready pods, web-stable at none', () => {
+        const [s, c] = [get(n, 'deployment/web-stable'), get(n, 'deployment/web-canary')];
+        return c.status.readyReplicas === 4 && !s.status.replicas && [s, c];
+      });
+      assert.deepEqual([stable.spec.replicas, canary.spec.replicas], [0, 4]);
+      assert.deepEqual(
+        [state(canary), state(stable)].map((s) => [s.status, s.weight, s.totalReplicas, s.stable, s.canary]),
+        [
+          ['completed', 100, 4, 'web-stable', 'web-canary'],
+          ['aborted', 0, 4, 'web-canary', 'web-stable'],
+        ],
+      );
+      await eventually('the 4 pods of web-canary alone in the endpoints', () => {
+        const eps = endpointPods(n);
+        return eps.length === 4 && eps.every((p) => p.startsWith('web-canary-'));
+      });
+    },
+  },
 };
 
 const without = (rules: Rule[], r: Rule, verb: string): Rule[] =>
   rules.map((x) => (x === r ? { ...x, verbs: x.verbs.filter((v) => v !== verb) } : x)).filter((x) => x.verbs.length);
 
-async function attempt(stage: Stage, rules: Rule[]): Promise<{ n: string; r: Result }> {
+/** The route object of each CRD router, sending all traffic to web-stable, and the router's fields. */
+const ROUTES: Record<Router, { objects: (n: string) => KubeObject[]; router: string; weights: (n: string) => number[] }> = {
+  istio: {
+    objects: (n) => [
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: 'web', namespace: n },
+        spec: { host: 'web', subsets: ['web-stable', 'web-canary'].map((track) => ({ name: track, labels: { track } })) },
+      },
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'web', namespace: n },
+        spec: { hosts: ['web'], http: [{ name: 'primary', route: [{ destination: { host: 'web', subset: 'web-stable' }, weight: 100 }, { destination: { host: 'web', subset: 'web-canary' }, weight: 0 }] }] },
+      },
+    ],
+    router: '{ type: istio, virtualService: web, stableSubset: web-stable, canarySubset: web-canary, destinationRule: web }',
+    weights: (n) => get(n, 'virtualservice/web').spec.http[0].route.map((r: { weight: number }) => r.weight),
+  },
+  'gateway-api': {
+    objects: (n) => [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'web', namespace: n },
+        spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web-stable', port: 80, weight: 100 }, { name: 'web-canary', port: 80, weight: 0 }] }] },
+      },
+    ],
+    router: '{ type: gateway-api, httpRoute: web, stableService: web-stable, canaryService: web-canary }',
+    weights: (n) => get(n, 'httproute/web').spec.rules[0].backendRefs.map((r: { weight: number }) => r.weight),
+  },
+  smi: {
+    objects: (n) => [
+      {
+        apiVersion: 'split.smi-spec.io/v1alpha4',
+        kind: 'TrafficSplit',
+        metadata: { name: 'web', namespace: n },
+        spec: { service: 'web', backends: [{ service: 'web-stable', weight: 100 }, { service: 'web-canary', weight: 0 }] },
+      },
+    ],
+    router: '{ type: smi, trafficSplit: web, stableService: web-stable, canaryService: web-canary }',
+    weights: (n) => get(n, 'trafficsplit/web').spec.backends.map((b: { weight: number }) => b.weight),
+  },
+};
+
+/** A rollout through a CRD router, paused at 50% and promoted by a later stage. */
+const routed = (router: Router): Scenario => ({
+  setup: async (n) => {
+    await tracks(n, 2);
+    for (const o of ROUTES[router].objects(n)) await admin.apply(o);
+  },
+  run: (n) =>
+    pipeline(
+      ...['run', 'promote'].map(
+        (action, i) => `
+  - id: ${action}
+    type: rollout
+    action: ${action}
+    stable: ${named(n, 'web-stable', 'Deployment')}
+    canary: ${named(n, 'web-canary', 'Deployment')}
+    router: ${ROUTES[router].router}
+    scaleDownDelay: 1s
+    steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }]${i ? after('run') : ''}`,
+      ),
+    ),
+  check: (n, r) => {
+    assert.deepEqual(r.report.stages.map((s) => s.outputs.phase), ['paused', 'completed']);
+    assert.deepEqual(ROUTES[router].weights(n), [0, 100]);
+    const [stable, canary] = [get(n, 'deployment/web-stable'), get(n, 'deployment/web-canary')];
+    assert.deepEqual([stable.spec.replicas, canary.spec.replicas, canary.status.readyReplicas], [0, 2, 2]);
+    assert.equal(state(canary).status, 'completed');
+  },
+});
+
+async function attempt(s: Scenario, rules: Rule[]): Promise<{ n: string; r: Result }> {
   const n = ns();
-  const s = SCENARIOS[stage];
   await s.setup?.(n);
   const kubeconfig = await serviceAccount(n, rules);
   return { n, r: await runYaml(s.run(n), { kubeconfig }) };
 }
 
-for (const stage of Object.keys(RULES) as Stage[]) {
-  describe(stage, () => {
-    test(`succeeds with exactly ${RULES[stage].map((r) => `${r.resource}: ${r.verbs.join(' ')}`).join('; ')}`, async () => {
-      const { n, r } = await attempt(stage, RULES[stage]);
-      ok(r);
-      await SCENARIOS[stage].check(n, r);
-    });
-    for (const rule of RULES[stage])
-      for (const verb of rule.verbs)
-        test(`fails plainly without ${verb} on ${rule.resource}`, async (t) => {
-          const { n, r } = await attempt(stage, without(RULES[stage], rule, verb));
-          assert.equal(r.report.result, 'failed');
-          const error = errorsOf(r).join('\n');
-          t.diagnostic(error);
-          // rollgate names what it was doing, the kind and the namespace (and the name), then the
-          // API server names the user, the verb and the resource.
-          const resource = (rule.apiGroup ? `${rule.resource}.${rule.apiGroup}` : rule.resource).replaceAll('.', '\\.');
-          const ours = `(apply|get|list|patch|delete) [A-Z]\\w+ (in ${n}|${n}/[\\w.-]+): 403 Forbidden: `;
-          const theirs = `${resource}( "[\\w.-]+")? is forbidden: User "system:serviceaccount:${n}:rollgate" cannot ${verb} resource "${rule.resource}" in API group "${rule.apiGroup}" in the namespace "${n}"`;
-          assert.match(error, new RegExp(ours + theirs));
-          assert.doesNotMatch(error, /\{"kind":"Status"/, 'no raw JSON');
-        });
+/** The scenario succeeds with exactly `rules`, and fails plainly without each verb of `taken` (by default all of them). */
+function cases(s: Scenario, rules: Rule[], taken = rules) {
+  test(`succeeds with exactly ${rules.map((r) => `${r.resource}: ${r.verbs.join(' ')}`).join('; ')}`, async () => {
+    const { n, r } = await attempt(s, rules);
+    ok(r);
+    await s.check(n, r);
   });
+  for (const rule of taken)
+    for (const verb of rule.verbs)
+      test(`fails plainly without ${verb} on ${rule.resource}`, async (t) => {
+        const { n, r } = await attempt(s, without(rules, rule, verb));
+        assert.equal(r.report.result, 'failed');
+        const error = errorsOf(r).join('\n');
+        t.diagnostic(error);
+        // rollgate names what it was doing, the kind and the namespace (and the name), then the
+        // API server names the user, the verb and the resource.
+        const resource = (rule.apiGroup ? `${rule.resource}.${rule.apiGroup}` : rule.resource).replaceAll('.', '\\.');
+        const ours = `(apply|get|list|patch|delete) [A-Z]\\w+ (in ${n}|${n}/[\\w.-]+): 403 Forbidden: `;
+        const theirs = `${resource}( "[\\w.-]+")? is forbidden: User "system:serviceaccount:${n}:rollgate" cannot ${verb} resource "${rule.resource}" in API group "${rule.apiGroup}" in the namespace "${n}"`;
+        assert.match(error, new RegExp(ours + theirs));
+        assert.equal(error.split(' 403 Forbidden: ').length, 2, 'the refusal is said once');
+        assert.doesNotMatch(error, /\{"kind":"Status"/, 'no raw JSON');
+      });
 }
+
+for (const stage of Object.keys(RULES) as Stage[]) describe(stage, () => cases(SCENARIOS[stage], RULES[stage]));
+// The Deployments' verbs are taken away in the replicas router's cases above.
+for (const router of Object.keys(ROUTER_RULES) as Router[]) describe(`rollout with the ${router} router`, () => cases(routed(router), [WORKLOADS, ...ROUTER_RULES[router]], ROUTER_RULES[router]));
 
 describe("the README's Permissions section says the same", () => {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -284,16 +454,27 @@ describe("the README's Permissions section says the same", () => {
   const key = (apiGroup: string, resource: string) => `${apiGroup || '""'}/${resource}`;
   const ours = (rules: Rule[]) => rules.map((r) => `${key(r.apiGroup, r.resource)}: ${[...r.verbs].sort().join(', ')}`).sort();
 
-  test('the table has exactly the rules each stage was run with', () => {
+  /** The rows of the table whose first column is `first`, by the names in that column. */
+  const table = (first: string): Record<string, Rule[]> => {
+    const lines = section.split('\n');
+    const start = lines.findIndex((l) => l.startsWith(`| ${first} |`));
+    assert.ok(start >= 0, `the section has a table whose first column is ${first}`);
     const ticks = (cell: string) => [...cell.matchAll(/`([^`]*)`/g)].map((m) => m[1]!);
     const documented: Record<string, Rule[]> = {};
-    for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
-      const [stages, group, resource, verbs] = line.split('|').slice(1, -1).map(ticks);
-      for (const stage of stages!) (documented[stage] ??= []).push({ apiGroup: group![0] === '""' ? '' : group![0]!, resource: resource![0]!, verbs: verbs! });
+    for (let i = start + 2; lines[i]?.startsWith('| `'); i++) {
+      const [names, group, resource, verbs] = lines[i]!.split('|').slice(1, -1).map(ticks);
+      for (const name of names!) (documented[name] ??= []).push({ apiGroup: group![0] === '""' ? '' : group![0]!, resource: resource![0]!, verbs: verbs! });
     }
-    assert.deepEqual(Object.keys(documented).sort(), Object.keys(RULES).sort());
-    for (const stage of Object.keys(RULES) as Stage[]) assert.deepEqual(ours(documented[stage]!), ours(RULES[stage]), stage);
-  });
+    return documented;
+  };
+  const same = (documented: Record<string, Rule[]>, rules: Record<string, Rule[]>) => {
+    assert.deepEqual(Object.keys(documented).sort(), Object.keys(rules).sort());
+    for (const name of Object.keys(rules)) assert.deepEqual(ours(documented[name]!), ours(rules[name]!), name);
+  };
+
+  test('the table has exactly the rules each stage was run with', () => same(table('Stage'), RULES));
+
+  test("the router table has exactly the rules each CRD router's rollout was run with, besides its Deployments", () => same(table('Router'), ROUTER_RULES));
 
   test('the example Role grants what all the stages need together, and nothing else', () => {
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
