@@ -56,9 +56,11 @@ export abstract class Schema<T> {
     return this.description ? { description: this.description, ...s } : s;
   }
 
+  /** A copy with this description: one schema used for two fields keeps both texts. */
   describe(text: string): this {
-    this.description = text;
-    return this;
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as this, this);
+    copy.description = text;
+    return copy;
   }
 
   protected fail(ctx: ParseContext, path: Path, value: unknown, detail?: string): Invalid {

@@ -10,3 +10,14 @@ test('no stage declares an output named status, which the step output <id>-statu
   assert.deepEqual(clashes, []);
   assert.ok(Object.keys(stageTypes).length >= 18, 'every stage type is checked');
 });
+
+test('one schema described for two fields keeps both descriptions', async () => {
+  const { s } = await import('../../src/config/schema.ts');
+  const shared = s.string();
+  const a = shared.describe('first');
+  const b = shared.describe('second');
+  assert.deepEqual([a.json().description, b.json().description, shared.json().description], ['first', 'second', undefined]);
+  const props = (type: string) => (stageTypes[type]!.schema.json() as { properties: Record<string, { description?: string }> }).properties;
+  assert.match(props('rollout').stable!.description!, /^The stable workload/);
+  assert.match(props('patch').target!.description!, /^The resource to act on/);
+});
