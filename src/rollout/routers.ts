@@ -15,7 +15,7 @@ export const routerSchema = s
     [RouterType.Replicas]: s.object(
       {
         type: s.enum([RouterType.Replicas]).describe('One Service selects both; the weight is the share of canary pods.'),
-        totalReplicas: s.number({ integer: true, min: 1 }).describe('Pods shared by stable and canary. Default: the stable workload\'s replicas when the rollout starts.'),
+        totalReplicas: s.number({ integer: true, min: 1 }).describe('Pods shared by stable and canary. Default: the stable and canary workloads\' replicas together when the rollout starts.'),
         service: name().describe('The Service that selects both: a rollback waits until its endpoints have none of the canary\'s pods.'),
       },
       ['type'],
