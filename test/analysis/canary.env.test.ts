@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runYaml } from '../helpers/engine.ts';
 import { testEnv } from '../helpers/testenv.ts';
-import { SampleFleet } from '../helpers/samples.ts';
+import { SampleFleet, ERROR_RATIO_QUERY } from '../helpers/samples.ts';
 
 const env = testEnv();
 const fleet = new SampleFleet(env);
@@ -25,7 +25,7 @@ const canaryConfig = (opts: { latencyFailOn?: string; errorsCritical?: boolean; 
           critical: ${opts.errorsCritical ?? false}
           mustHaveData: ${opts.mustHaveData ?? false}
           nanStrategy: replace
-          query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))
+          query: ${ERROR_RATIO_QUERY}
         - name: latency-p90
           groups: [latency]
           failOn: ${opts.latencyFailOn ?? 'increase'}

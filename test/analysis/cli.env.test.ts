@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { testEnv } from '../helpers/testenv.ts';
-import { SampleFleet } from '../helpers/samples.ts';
+import { SampleFleet, ERROR_RATIO_QUERY } from '../helpers/samples.ts';
 import { ROOT, runStep } from '../helpers/runner.ts';
 
 const env = testEnv();
@@ -22,7 +22,7 @@ metrics:
     groups: [errors]
     failOn: increase
     nanStrategy: replace
-    query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))
+    query: ${ERROR_RATIO_QUERY}
   - name: latency
     groups: [latency]
     failOn: increase

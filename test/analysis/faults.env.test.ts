@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runYaml } from '../helpers/engine.ts';
 import { testEnv, eventually, promQuery } from '../helpers/testenv.ts';
-import { SampleFleet } from '../helpers/samples.ts';
+import { SampleFleet, ERROR_RATIO_CONFIG } from '../helpers/samples.ts';
 import { OwnPrometheus } from '../helpers/prometheus.ts';
 
 const env = testEnv();
@@ -31,15 +31,7 @@ stages:
     baseline: ${b}
     canary: ${c}
     queryRetryWindow: ${retry}
-    canaryConfig:
-      name: errors
-      groups: { errors: 100 }
-      metrics:
-        - name: error-ratio
-          groups: [errors]
-          failOn: increase
-          nanStrategy: replace
-          query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))
+    canaryConfig: ${ERROR_RATIO_CONFIG}
 `;
 
 async function setup(tag: string) {

@@ -13,6 +13,7 @@ import { kustomizeTool } from '../../src/bake/kustomize.ts';
 import { splitDocuments, joinDocuments, kindsOf } from '../../src/bake/documents.ts';
 import { compareVersions } from '../../src/bake/chart-repository.ts';
 import { registry, run, workspace } from './helpers.ts';
+import { withEnv } from '../helpers/env-vars.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'rg-bake-unit-'));
 const script = (dir: string, name: string, body: string) => {
@@ -32,22 +33,6 @@ function configErrors(stage: string): string {
   return '';
 }
 
-/** Runs fn with these environment variables set (undefined: unset), then puts them back. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, x] of Object.entries(v)) {
-      if (x === undefined) delete process.env[k];
-      else process.env[k] = x;
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(saved);
-  }
-}
 
 describe('bake: configuration is checked before anything runs', () => {
   test('helm needs a chart; kustomize needs a kustomization and takes no helm fields', () => {

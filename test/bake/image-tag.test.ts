@@ -8,25 +8,11 @@ import { formatDateTime, formatTag, imageNameProblem } from '../../src/stages/im
 import { bindImages } from '../../src/kube/manifests.ts';
 import type { Artifact } from '../../src/pipeline/artifacts.ts';
 import { CLOCK, registry, run, workspace } from './helpers.ts';
+import { withEnv } from '../helpers/env-vars.ts';
 
 const SHA = 'abcdef1234567890abcdef1234567890abcdef12';
 const GITHUB = { GITHUB_RUN_NUMBER: '42', GITHUB_RUN_ATTEMPT: '2', GITHUB_SHA: SHA };
 
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, x] of Object.entries(v)) {
-      if (x === undefined) delete process.env[k];
-      else process.env[k] = x;
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(saved);
-  }
-}
 
 const tagStage = (fields: string, vars: Record<string, string | undefined> = GITHUB) =>
   withEnv(vars, () => run(`name: p\nstages:\n  - id: tag\n    type: image-tag\n${fields.replace(/^/gm, '    ')}\n`, workspace()));

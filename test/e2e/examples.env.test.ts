@@ -6,26 +6,19 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { act } from '../helpers/act.ts';
-import { testEnv, kubectl, makeNamespace } from '../helpers/testenv.ts';
+import { testEnv, scratchNamespaces, getJson } from '../helpers/testenv.ts';
+import { stableAndCanary } from '../helpers/workloads.ts';
 import { SampleFleet } from '../helpers/samples.ts';
 
 const env = testEnv();
 const fleet = new SampleFleet(env);
-const namespaces: string[] = [];
-after(() => {
-  fleet.stop();
-  for (const ns of namespaces) kubectl(env, ['delete', 'namespace', ns, '--wait=false']);
-});
-const ns = (p: string) => {
-  const n = makeNamespace(env, p);
-  namespaces.push(n);
-  return n;
-};
-const get = (n: string, what: string) => JSON.parse(kubectl(env, ['-n', n, 'get', what, '-o', 'json']).stdout);
+after(() => fleet.stop());
+const ns = scratchNamespaces(env, 'ex');
+const get = (n: string, what: string) => getJson(env, n, what);
 
 describe('examples/workflows with act', () => {
   test('blue-green: two releases; the second serves, the first is disabled', async () => {
-    const n = ns('bg');
+    const n = ns();
     for (const build of ['7', '8']) {
       const r = await act(env, 'examples/workflows/blue-green.yml', { inputs: { build, namespace: n } });
       assert.equal(r.status, 0, r.output.slice(-3000));
@@ -40,26 +33,8 @@ describe('examples/workflows with act', () => {
   });
 
   test('progressive-rollout: canary to 50% with analyses, paused, then promoted by the next job', async () => {
-    const n = ns('pr');
-    kubectl(
-      env,
-      ['apply', '-f', '-'],
-      `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web-stable, namespace: ${n} }
-spec:
-  replicas: 4
-  selector: { matchLabels: { app: web, track: stable } }
-  template:
-    metadata: { labels: { app: web, track: stable } }
-    spec: { containers: [{ name: web, image: "ghcr.io/acme/web:1.0.0" }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: ${n} }
-spec: { selector: { app: web }, ports: [{ port: 80 }] }
-`,
-    );
+    const n = ns();
+    stableAndCanary(env, n, { stable: 4, service: true, stableImage: 'ghcr.io/acme/web:1.0.0' });
     const r = await act(env, 'examples/workflows/progressive-rollout.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
     assert.equal(r.status, 0, r.output.slice(-4000));
     assert.deepEqual(r.jobs, { canary: 'succeeded', promote: 'succeeded' });
@@ -72,7 +47,7 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
   });
 
   test('canary-release, a good canary: build → deploy → analysis → promote; the rollback job is skipped', async () => {
-    const n = ns('cr');
+    const n = ns();
     const r = await act(env, 'examples/workflows/canary-release.yml', { inputs: { namespace: n }, vars: { PROMETHEUS_URL: env.PROMETHEUS_URL } });
     assert.equal(r.status, 0, r.output.slice(-4000));
     assert.deepEqual(r.jobs, { build: 'succeeded', deploy: 'succeeded', analysis: 'succeeded', promote: 'succeeded' });
@@ -85,7 +60,7 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
   });
 
   test('canary-release, a bad canary: the analysis job fails below marginal and the rollback job scales the canary to 0', async () => {
-    const n = ns('cr');
+    const n = ns();
     const scope = `bad-${process.pid}`;
     await fleet.start(scope, { errorRate: 0.3 });
     await fleet.scraped([scope]);

@@ -11,9 +11,8 @@
 // the offline stand-in (test/fixtures/act/checkout), as in examples.env.test.ts.
 import { test, describe, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { act, type ActRun } from '../helpers/act.ts';
-import { testEnv, kubectl, getJson, eventually, makeNamespace } from '../helpers/testenv.ts';
+import { testEnv, kubectl, getJson, eventually, makeNamespace, freePort } from '../helpers/testenv.ts';
 import { startGitHubFake, RunState, type GitHubFake, type RunStep } from '../helpers/github-fake.ts';
 
 const env = testEnv();
@@ -89,11 +88,7 @@ describe('examples/workflows/pr-preview.yml with act', () => {
 describe('examples/workflows/release.yml with act', () => {
   /** A loopback port nothing listens on: a smoke test against it fails. */
   async function closedPort(): Promise<string> {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const { port } = s.address() as net.AddressInfo;
-    await new Promise((r) => s.close(r));
-    return `http://127.0.0.1:${port}`;
+    return `http://127.0.0.1:${await freePort()}`;
   }
 
   /** The fake runs every dispatched smoke.yml with act; the run completes as act does. */

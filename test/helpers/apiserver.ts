@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually, type TestEnv } from './testenv.ts';
+import { eventually, freePort, killProcess, type TestEnv } from './testenv.ts';
 
 /** The command line of the process that serves on `port` (Linux: from /proc). */
 function commandLineServing(port: string): string[] {
@@ -22,16 +22,6 @@ function commandLineServing(port: string): string[] {
     if (args[0]?.endsWith('kube-apiserver') && args.includes(`--secure-port=${port}`)) return args;
   }
   throw new Error(`no kube-apiserver serves port ${port}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export class OwnApiServer {
@@ -82,12 +72,7 @@ export class OwnApiServer {
   }
 
   /** SIGKILL: as if the server died. */
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  kill(): Promise<void> {
+    return killProcess(this.child);
   }
 }

@@ -776,15 +776,4 @@ export async function startGitHubFake(opts: { token?: string; repository?: strin
   return fake;
 }
 
-/** Sets environment variables for one test; the returned function puts the old values back. */
-export function setEnv(vars: Record<string, string | undefined>): () => void {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, x] of Object.entries(v)) {
-      if (x === undefined) delete process.env[k];
-      else process.env[k] = x;
-    }
-  };
-  apply(vars);
-  return () => apply(before);
-}
+export { setEnv } from './env-vars.ts';

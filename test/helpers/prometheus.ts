@@ -2,10 +2,9 @@
 // without touching the shared environment.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually } from './testenv.ts';
+import { eventually, freePort, killProcess } from './testenv.ts';
 
 export class OwnPrometheus {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'prom-'));
@@ -19,13 +18,7 @@ export class OwnPrometheus {
 
   async start(): Promise<void> {
     if (!this.port) {
-      this.port = await new Promise<number>((resolve) => {
-        const s = net.createServer();
-        s.listen(0, '127.0.0.1', () => {
-          const { port } = s.address() as net.AddressInfo;
-          s.close(() => resolve(port));
-        });
-      });
+      this.port = await freePort();
       mkdirSync(this.targetsDir, { recursive: true });
       writeFileSync(
         path.join(this.dir, 'prometheus.yml'),
@@ -37,12 +30,7 @@ export class OwnPrometheus {
   }
 
   /** Stops it (SIGKILL: as if the server died), keeping its data for a restart. */
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  kill(): Promise<void> {
+    return killProcess(this.child);
   }
 }

@@ -3,25 +3,24 @@
 // that change error rates or latency do not disturb each other.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ROOT } from './runner.ts';
-import { eventually, promQuery, type TestEnv } from './testenv.ts';
+import { eventually, freePort, promQuery, type TestEnv } from './testenv.ts';
+
+/** The share of a sample service's requests that failed, as a canary-config query template. */
+export const ERROR_RATIO_QUERY = 'sum(rate(http_requests_total{scope="${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="${scope}"}[3s]))';
+
+/** A one-metric canary config on the error ratio, as one line of YAML (JSON) for any indentation. */
+export const ERROR_RATIO_CONFIG = JSON.stringify({
+  name: 'errors',
+  groups: { errors: 100 },
+  metrics: [{ name: 'error-ratio', groups: ['errors'], failOn: 'increase', nanStrategy: 'replace', query: ERROR_RATIO_QUERY }],
+});
 
 export interface Sample {
   scope: string;
   url: string;
   set(config: { errorRate?: number; latencyMs?: number; jitterMs?: number }): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export class SampleFleet {

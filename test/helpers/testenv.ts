@@ -1,7 +1,8 @@
 // The local environment (scripts/testenv/env.mjs), as tests use it. `npm test` brings it
 // up before the tests run; a test that needs it and finds it down fails, never skips.
 import { readFileSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { after } from 'node:test';
 import path from 'node:path';
 import { ROOT } from './runner.ts';
@@ -78,4 +79,24 @@ export function scratchNamespaces(env: TestEnv, prefix: string): () => string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function getJson(env: TestEnv, namespace: string, what: string): any {
   return JSON.parse(kubectl(env, ['-n', namespace, 'get', what, '-o', 'json']).stdout);
+}
+
+/** A loopback port free right now (for a server a test starts, or one nothing listens on). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** SIGKILL, as if the process died, and wait until it has; nothing when it already ended. */
+export async function killProcess(c: ChildProcess | undefined): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  });
 }

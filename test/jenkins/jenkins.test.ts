@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { runYaml, testRegistry } from '../helpers/engine.ts';
 import { startJenkinsFake, Result, type JenkinsFake, type FakeJob } from '../helpers/jenkins-fake.ts';
 import { jenkins } from '../../src/stages/jenkins.ts';
+import { setEnv } from '../helpers/env-vars.ts';
 import { Secrets } from '../../src/log/secrets.ts';
 
 const registry = { ...testRegistry, jenkins };
@@ -18,17 +19,6 @@ afterEach(async () => {
   assert.deepEqual(fake?.violations ?? [], [], "requests outside Jenkins' remote access API");
 });
 
-function setEnv(vars: Record<string, string | undefined>): () => void {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, x] of Object.entries(v)) {
-      if (x === undefined) delete process.env[k];
-      else process.env[k] = x;
-    }
-  };
-  apply(vars);
-  return () => apply(before);
-}
 
 async function jenkinsFake(jobs?: FakeJob[]): Promise<JenkinsFake> {
   const fake = await startJenkinsFake({ jobs });

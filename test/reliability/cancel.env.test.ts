@@ -10,13 +10,14 @@
 // here. The cluster and Prometheus are the local environment's.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runStep, type StepResult } from '../helpers/runner.ts';
 import { testEnv, kubectl, eventually, scratchNamespaces, getJson } from '../helpers/testenv.ts';
 import { startGitHubFake, RunState, type GitHubFake } from '../helpers/github-fake.ts';
 import { startJenkinsFake, type JenkinsFake } from '../helpers/jenkins-fake.ts';
+import { stableAndCanary } from '../helpers/workloads.ts';
 
 const env = testEnv();
 const ns = scratchNamespaces(env, 'cancel');
@@ -92,7 +93,14 @@ stages:
     );
     const st = assertStopped(r, 'deploy');
     assert.match(String(st.reason), /cancelled: the run was cancelled \(received SIGTERM\)/);
-    assert.ok(r.state.kubeconfig === undefined || !existsSync(r.state.kubeconfig), 'the written kubeconfig is gone');
+    // The kubeconfig was written inside the temporary directory (gone, asserted above); no
+    // copy of it is left anywhere under the runner's temp directory either.
+    const content = readFileSync(env.KUBECONFIG, 'utf8');
+    const left = readdirSync(r.runnerTemp, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.join(d.parentPath, d.name))
+      .filter((f) => readFileSync(f, 'utf8').includes(content));
+    assert.deepEqual(left, [], 'the written kubeconfig is gone');
     assert.equal(getJson(env, n, 'deployment/stuck').spec.replicas, 1, 'what was applied stays as applied');
   });
 
@@ -135,20 +143,7 @@ stages:
 
   test('rollout paused at 50% (SIGTERM): all traffic returns to stable and the canary scales to 0', async () => {
     const n = ns();
-    const apply = (yaml: string) => assert.equal(kubectl(env, ['apply', '-f', '-'], yaml).status, 0);
-    for (const [track, replicas] of [['stable', 4], ['canary', 0]] as const)
-      apply(`apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web-${track}, namespace: ${n} }
-spec:
-  replicas: ${replicas}
-  selector: { matchLabels: { app: web, track: ${track} } }
-  template:
-    metadata: { labels: { app: web, track: ${track} } }
-    spec: { containers: [{ name: web, image: "web:${track}" }] }
-`);
-    apply(`apiVersion: v1\nkind: Service\nmetadata: { name: web, namespace: ${n} }\nspec: { selector: { app: web }, ports: [{ port: 80 }] }\n`);
-    kubectl(env, ['-n', n, 'rollout', 'status', 'deployment/web-stable', '--timeout=60s']);
+    stableAndCanary(env, n, { stable: 4, canary: 0, service: true });
     const r = await cancelWhen(
       `name: c
 stages:

@@ -4,41 +4,17 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runYaml } from '../helpers/engine.ts';
-import { testEnv, kubectl, makeNamespace, eventually } from '../helpers/testenv.ts';
-import { SampleFleet } from '../helpers/samples.ts';
+import { testEnv, kubectl, eventually, scratchNamespaces, getJson } from '../helpers/testenv.ts';
+import { applyYaml, stableAndCanary } from '../helpers/workloads.ts';
+import { SampleFleet, ERROR_RATIO_CONFIG } from '../helpers/samples.ts';
 
 const env = testEnv();
 const fleet = new SampleFleet(env);
-const namespaces: string[] = [];
-after(() => {
-  fleet.stop();
-  for (const ns of namespaces) kubectl(env, ['delete', 'namespace', ns, '--wait=false']);
-});
-const ns = () => {
-  const n = makeNamespace(env, 'ro');
-  namespaces.push(n);
-  return n;
-};
-const get = (n: string, what: string) => JSON.parse(kubectl(env, ['-n', n, 'get', what, '-o', 'json']).stdout);
+after(() => fleet.stop());
+const ns = scratchNamespaces(env, 'ro');
+const get = (n: string, what: string) => getJson(env, n, what);
 const run = (yaml: string) => runYaml(yaml, { kubeconfig: env.KUBECONFIG });
-const apply = (yaml: string) => {
-  const r = kubectl(env, ['apply', '-f', '-'], yaml);
-  assert.equal(r.status, 0, r.stderr);
-};
-const deployments = (n: string, stableReplicas: number, canaryReplicas: number) => {
-  for (const [track, replicas] of [['stable', stableReplicas], ['canary', canaryReplicas]] as const)
-    apply(`apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web-${track}, namespace: ${n} }
-spec:
-  replicas: ${replicas}
-  selector: { matchLabels: { app: web, track: ${track} } }
-  template:
-    metadata: { labels: { app: web, track: ${track} } }
-    spec: { containers: [{ name: web, image: "web:${track}" }] }
-`);
-  kubectl(env, ['-n', n, 'rollout', 'status', 'deployment/web-stable', '--timeout=60s']);
-};
+const apply = (yaml: string) => applyYaml(env, yaml);
 const endpointTracks = (n: string, svc: string) => {
   const pods = new Map((get(n, 'pods').items as { metadata: { name: string; labels: Record<string, string> } }[]).map((p) => [p.metadata.name, p.metadata.labels.track]));
   const slices = (get(n, 'endpointslices').items as { metadata: { labels: Record<string, string> }; endpoints?: { targetRef: { name: string }; conditions?: { ready?: boolean } }[] }[]).filter(
@@ -52,8 +28,7 @@ const endpointTracks = (n: string, svc: string) => {
 describe('rollout: replicas router', () => {
   test('10 → 50 → 100: the Service endpoints follow the pod ratio; promotion leaves only the new version', async () => {
     const n = ns();
-    deployments(n, 10, 0);
-    apply(`apiVersion: v1\nkind: Service\nmetadata: { name: web, namespace: ${n} }\nspec: { selector: { app: web }, ports: [{ port: 80 }] }\n`);
+    stableAndCanary(env, n, { stable: 10, canary: 0, service: true });
     const seen = new Set<string>();
     let polling = true;
     const poller = (async () => {
@@ -97,8 +72,7 @@ stages:
 
   test('a canary whose errors jump at step 2: the analysis fails, traffic returns to stable in one write', async () => {
     const n = ns();
-    deployments(n, 4, 0);
-    apply(`apiVersion: v1\nkind: Service\nmetadata: { name: web, namespace: ${n} }\nspec: { selector: { app: web }, ports: [{ port: 80 }] }\n`);
+    stableAndCanary(env, n, { stable: 4, canary: 0, service: true });
     const [b, c] = [`rb-${process.pid}`, `rc-${process.pid}`];
     const [, canarySvc] = await Promise.all([fleet.start(b, { errorRate: 0.01 }), fleet.start(c, { errorRate: 0.01 })]);
     await fleet.scraped([b, c]);
@@ -109,15 +83,7 @@ stages:
           step: 1s
           baseline: ${b}
           canary: ${c}
-          canaryConfig:
-            name: errors
-            groups: { errors: 100 }
-            metrics:
-              - name: error-ratio
-                groups: [errors]
-                failOn: increase
-                nanStrategy: replace
-                query: sum(rate(http_requests_total{scope="\${scope}",status="500"}[3s])) / sum(rate(http_requests_total{scope="\${scope}"}[3s]))`;
+          canaryConfig: ${ERROR_RATIO_CONFIG}`;
     // The canary breaks as soon as step 2 (50%) is reached: watch its Deployment scale to 2 of 4.
     let watching = true;
     const breaker = (async () => {
@@ -162,7 +128,7 @@ stages:
 describe('rollout: CRD routers', { concurrency: true }, () => {
   const routed = async (router: 'istio' | 'gateway-api' | 'smi') => {
     const n = ns();
-    deployments(n, 2, 0);
+    stableAndCanary(env, n, { stable: 2, canary: 0 });
     const objects = {
       istio: `apiVersion: networking.istio.io/v1
 kind: DestinationRule
