@@ -65,17 +65,17 @@ export class HelmRenderer implements Renderer {
   async render(ctx: RenderContext): Promise<Rendered> {
     const req = this.req;
     // Paths first: a path that leaves the workspace is refused before anything else happens.
-    if (!req.repository) workspacePath(ctx.workspace, req.chart, 'chart');
+    const source = req.repository ? { repository: req.repository } : { local: workspacePath(ctx.workspace, req.chart, 'chart') };
     const valuesFiles = await Promise.all((req.valuesFiles ?? []).map((f, i) => existingFile(ctx.workspace, f, `valuesFiles[${i}]`)));
     const tool = helmTool(ctx.env);
     let downloads: string | undefined;
     try {
       let chartPath: string;
       let chart: { name: string; version?: string; appVersion?: string };
-      if (req.repository) {
+      if (source.repository !== undefined) {
         downloads = await mkdtemp(path.join(ctx.tempDir, 'chart-'));
         const fetched = await fetchChart(
-          { repository: req.repository, chart: req.chart, version: req.version, username: req.username, password: req.password },
+          { repository: source.repository, chart: req.chart, version: req.version, username: req.username, password: req.password },
           downloads,
           { signal: ctx.signal, log: ctx.log },
         );
@@ -83,7 +83,7 @@ export class HelmRenderer implements Renderer {
         chartPath = fetched.file;
         chart = { name: req.chart, version: fetched.version, appVersion: fetched.appVersion };
       } else {
-        chartPath = workspacePath(ctx.workspace, req.chart, 'chart');
+        chartPath = source.local;
         chart = await localChart(chartPath, req.chart, tool, ctx);
       }
       const release = req.releaseName ?? chart.name;
